@@ -1,0 +1,1 @@
+"""Prompt templates (jinja2), one per benchmark, verbatim from the reports' appendices."""

@@ -1,0 +1,163 @@
+"""The `vlmeval` command: run, score, report, export, list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vlmeval.data import DataLoadError
+from vlmeval.engines.factory import ServerOptions
+from vlmeval.engines.replay import ReplayFileError
+from vlmeval.models.presets import PRESETS
+from vlmeval.models.spec import ModelSpecError
+from vlmeval.registry import UnknownTaskError, all_tasks
+from vlmeval.runner import RunError, RunOptions
+from vlmeval.store import RunNotFoundError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Reproduce the benchmark numbers of vision-language model reports.")
+console = Console()
+USER_ERRORS = (UnknownTaskError, ModelSpecError, DataLoadError, ReplayFileError, RunError, RunNotFoundError)
+
+
+def fail(message: str) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    task: Annotated[str, typer.Option(help="Task name (see `vlmeval list tasks`).")],
+    model: Annotated[str, typer.Option(help="Preset, hub id, `openai:<name>` or `replay:<file>`.")],
+    split: Annotated[str | None, typer.Option(help="Dataset split (default: the task's).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items.")] = None,
+    output_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("results"),
+    data_dir: Annotated[Path | None, typer.Option(help="Local copy of the dataset (hub schema).")] = None,
+    resume: Annotated[bool, typer.Option(help="Require an earlier run with these settings.")] = False,
+    fresh: Annotated[bool, typer.Option(help="Discard an earlier run with these settings.")] = False,
+    max_tokens: Annotated[int | None, typer.Option(help="Override / set max output tokens.")] = None,
+    temperature: Annotated[float | None, typer.Option()] = None,
+    top_p: Annotated[float | None, typer.Option()] = None,
+    top_k: Annotated[int | None, typer.Option()] = None,
+    presence_penalty: Annotated[float | None, typer.Option()] = None,
+    repetition_penalty: Annotated[float | None, typer.Option()] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    strip_thinking: Annotated[bool | None, typer.Option(help="Cut answers at </think> before scoring.")] = None,
+    base_url: Annotated[str, typer.Option(help="OpenAI-compatible endpoint.")] = "http://localhost:8000/v1",
+    api_key_env: Annotated[str, typer.Option(help="Variable holding the endpoint's key.")] = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight (server).")] = 32,
+    served_model: Annotated[str | None, typer.Option(help="Model name the server knows.")] = None,
+    score_workers: Annotated[int | None, typer.Option(min=1, help="Scoring processes.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Generate answers for every item not yet answered, store them, score them."""
+    from vlmeval.runner import run as run_task
+
+    sampling = {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p, "top_k": top_k,
+                "presence_penalty": presence_penalty, "repetition_penalty": repetition_penalty, "seed": seed}
+    options = RunOptions(
+        task=task, model=model, split=split, limit=limit, output_dir=output_dir, data_dir=data_dir,
+        resume=resume, fresh=fresh, sampling_overrides=sampling, strip_thinking=strip_thinking,
+        server=ServerOptions(base_url, api_key_env, concurrency, served_model),
+        score_workers=score_workers, show_progress=progress,
+    )
+    try:
+        result = run_task(options)
+    except USER_ERRORS as exc:
+        fail(str(exc))
+    generation = result["generation"]
+    console.print(f"run: {result['run_dir']}  (asked {generation['requested']}, "
+                  f"already answered {generation['already_answered']}, errors {generation['errors']})")
+    _print_runs([Path(result["run_dir"])])
+
+
+@app.command()
+def score(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders to re-score from their stored answers.")],
+    score_workers: Annotated[int | None, typer.Option(min=1)] = None,
+    progress: Annotated[bool, typer.Option()] = True,
+) -> None:
+    """Re-score stored answers without inference."""
+    from vlmeval.evaluation import rescore
+
+    try:
+        for run_dir in runs:
+            rescore(run_dir, score_workers, progress)
+    except USER_ERRORS as exc:
+        fail(str(exc))
+    _print_runs(runs)
+
+
+@app.command()
+def report(runs: Annotated[list[Path], typer.Argument(help="Run folders.")]) -> None:
+    """Print the leaderboard of one or more runs."""
+    _print_runs(runs, with_groups=True)
+
+
+@app.command()
+def export(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders.")],
+    csv: Annotated[Path | None, typer.Option(help="Write the leaderboard here.")] = None,
+    samples: Annotated[Path | None, typer.Option(help="Write one row per item here.")] = None,
+) -> None:
+    """Write the leaderboard and/or the per-item table as CSV."""
+    from vlmeval.report import leaderboard, load_runs, samples_frame
+
+    if csv is None and samples is None:
+        fail("nothing to export: give --csv FILE and/or --samples FILE")
+    try:
+        loaded = load_runs(runs)
+    except USER_ERRORS as exc:
+        fail(str(exc))
+    if csv is not None:
+        leaderboard(loaded).to_csv(csv, index=False)
+        console.print(f"leaderboard -> {csv}")
+    if samples is not None:
+        samples_frame(loaded).to_csv(samples, index=False)
+        console.print(f"samples -> {samples}")
+
+
+@app.command("list")
+def list_(what: Annotated[str, typer.Argument(help="tasks or models")]) -> None:
+    """List the registered tasks or the model presets."""
+    if what == "tasks":
+        table = Table("task", "splits", "dataset", "description")
+        for task in sorted(all_tasks().values(), key=lambda t: t.name):
+            splits = ", ".join(f"{k} ({v})" for k, v in task.source.splits.items())
+            table.add_row(task.name, splits, f"{task.source.hub_id}@{task.source.revision[:8]}", task.description)
+    elif what == "models":
+        table = Table("preset", "hub id", "T", "top_p", "top_k", "presence", "max tokens", "thinking")
+        for preset in PRESETS.values():
+            s = preset.sampling
+            table.add_row(preset.name, preset.hf_id, str(s.temperature), str(s.top_p), str(s.top_k),
+                          str(s.presence_penalty), str(s.max_tokens), "yes" if preset.thinking else "")
+    else:
+        fail(f"cannot list {what!r}: choose tasks or models")
+    console.print(table)
+
+
+def _print_runs(runs: list[Path], with_groups: bool = False) -> None:
+    from vlmeval.report import breakdowns, leaderboard, load_runs
+
+    try:
+        loaded = load_runs(runs)
+    except USER_ERRORS as exc:
+        fail(str(exc))
+    board = leaderboard(loaded)
+    table = Table("task", "split", "model", "n", "accuracy", "± stderr", "errors")
+    for row in board.itertuples():
+        table.add_row(row.task, row.split, row.model, str(row.n), f"{row.accuracy:.2f}",
+                      f"{row.stderr:.2f}", str(row.errors))
+    console.print(table)
+    if with_groups:
+        for key, frame in breakdowns(loaded).items():
+            console.print(f"\n[bold]by {key}[/]")
+            console.print(frame.round(2).to_string())
+
+
+def main() -> None:
+    app()

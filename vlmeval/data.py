@@ -1,0 +1,142 @@
+"""Rows of a benchmark split, from the hub at a pinned revision or from a local copy in the hub's schema.
+
+Images never get decoded here: hub image structs become `ImageRef(data=...)`, local image paths become
+`ImageRef(path=...)`, so loading 3,000 items costs file reads, not pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vlmeval.task import DataSource, Task
+from vlmeval.types import ImageRef, Sample
+
+
+class DataLoadError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoadedSplit:
+    rows: list[dict[str, Any]]
+    origin: dict[str, Any]  # what the manifest records about where the rows came from
+
+
+def load_split(source: DataSource, split: str, data_dir: Path | None) -> LoadedSplit:
+    if split not in source.splits:
+        raise DataLoadError(f"unknown split {split!r} (known: {', '.join(source.splits)})")
+    if data_dir is not None:
+        return _load_local(source, split, data_dir)
+    return _load_hub(source, split)
+
+
+def load_samples(
+    task: Task, split: str, data_dir: Path | None, limit: int | None
+) -> tuple[list[Sample], dict[str, Any]]:
+    """The first `limit` items of a split (all when None), and where they came from."""
+    loaded = load_split(task.source, split, data_dir)
+    rows = loaded.rows[:limit] if limit is not None else loaded.rows
+    samples = []
+    for row in rows:
+        try:
+            samples.append(task.to_sample(row))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataLoadError(f"{task.name}: row {row.get('id', '?')} does not fit the schema: {exc}") from exc
+    return samples, loaded.origin
+
+
+def _load_local(source: DataSource, split: str, data_dir: Path) -> LoadedSplit:
+    if not data_dir.is_dir():
+        raise DataLoadError(f"data dir {data_dir} does not exist or is not a folder")
+    files = _local_split_files(data_dir, split)
+    if not files:
+        raise DataLoadError(
+            f"no {split}.jsonl, {split}.parquet or data/{split}-*.parquet under {data_dir}"
+        )
+    raw = [row for path in files for row in _read_rows(path)]
+    rows = [_resolve_images(row, source.image_fields, data_dir) for row in raw]
+    origin = {
+        "kind": "local",
+        "path": str(data_dir.resolve()),
+        "files": [str(p.relative_to(data_dir)) for p in files],
+        "sha256": _hash_files(files),
+    }
+    return LoadedSplit(rows, origin)
+
+
+def _local_split_files(data_dir: Path, split: str) -> list[Path]:
+    for candidates in (
+        [data_dir / f"{split}.jsonl"],
+        [data_dir / f"{split}.parquet"],
+        sorted((data_dir / "data").glob(f"{split}-*.parquet")),
+    ):
+        existing = [p for p in candidates if p.is_file()]
+        if existing:
+            return existing
+    return []
+
+
+def _read_rows(path: Path) -> Iterator[dict[str, Any]]:
+    if path.suffix == ".jsonl":
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise DataLoadError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        return
+    import pyarrow.parquet as pq
+
+    yield from pq.read_table(path).to_pylist()
+
+
+def _hash_files(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _resolve_images(row: dict[str, Any], fields: tuple[str, ...] | Any, base: Path | None) -> dict[str, Any]:
+    """Turn each image field into an ImageRef: hub structs by bytes, path strings relative to `base`."""
+    resolved = dict(row)
+    for name in fields:
+        value = row.get(name)
+        if isinstance(value, Mapping) and value.get("bytes"):
+            resolved[name] = ImageRef(data=value["bytes"])
+        elif isinstance(value, Mapping) and value.get("path") and base is not None:
+            resolved[name] = ImageRef(path=str(base / value["path"]))
+        elif isinstance(value, str) and value and base is not None:
+            resolved[name] = ImageRef(path=str(base / value))
+    return resolved
+
+
+def _load_hub(source: DataSource, split: str) -> LoadedSplit:
+    try:
+        import datasets
+
+        dataset = datasets.load_dataset(source.hub_id, revision=source.revision, split=split)
+    except Exception as exc:  # datasets raises many types: offline, missing revision, auth
+        raise DataLoadError(
+            f"could not load {source.hub_id}@{source.revision} split {split}: {exc}. "
+            "Without network access, pass --data-dir with a local copy in the hub's schema."
+        ) from exc
+    for name in source.image_fields:
+        if isinstance(dataset.features.get(name), datasets.Image):
+            dataset = dataset.cast_column(name, datasets.Image(decode=False))
+    rows = [_resolve_images(row, source.image_fields, None) for row in dataset]
+    origin = {
+        "kind": "hub",
+        "hub_id": source.hub_id,
+        "revision": source.revision,
+        "fingerprint": getattr(dataset, "_fingerprint", None),
+    }
+    return LoadedSplit(rows, origin)

@@ -1,0 +1,1 @@
+"""Engines: vLLM offline, OpenAI-compatible server, replay of stored answers, scripted (tests)."""

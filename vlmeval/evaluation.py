@@ -1,0 +1,77 @@
+"""Score the stored answers of a run and aggregate them; also used by `vlmeval score RUN` (no inference)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from vlmeval.data import load_samples
+from vlmeval.models.spec import strip_thinking
+from vlmeval.progress import step
+from vlmeval.scoring.metrics import summarize
+from vlmeval.scoring.pool import ScoreJob, score_all
+from vlmeval.store import RunStore
+from vlmeval.task import Task
+from vlmeval.types import ItemScore, Sample
+
+
+def score_store(
+    store: RunStore,
+    task: Task,
+    samples: Sequence[Sample],
+    thinking: bool,
+    workers: int | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Score every selected item (unanswered ones count 0 with an error) and write scores and metrics."""
+    answered = store.answered()
+    failed = store.failed()
+    jobs = [
+        ScoreJob(s.id, strip_thinking(answered[s.id].text) if thinking else answered[s.id].text,
+                 s.target, s.fields)
+        for s in samples if s.id in answered
+    ]
+    with step("score", len(jobs), show_progress) as bar:
+        verdicts = score_all(task.score, jobs, task.score_timeout_s, workers, bar.advance)
+    answers = {job.sample_id: job.answer for job in jobs}
+    records = []
+    for sample in samples:
+        error = failed[sample.id].error if sample.id in failed else None
+        if sample.id not in answered and error is None:
+            error = "no answer"
+        verdict = verdicts.get(sample.id, ItemScore(0.0))
+        records.append(_score_record(task.name, sample, answered.get(sample.id), answers.get(sample.id),
+                                     verdict, error))
+    store.write_scores(records)
+    manifest = store.read_manifest()
+    metrics = {
+        "run_id": manifest["run_id"], "task": task.name, "split": manifest["split"],
+        "model": manifest["model"]["name"], "scored_at": time.time(),
+        **summarize(records, task.group_by),
+    }
+    store.write_metrics(metrics)
+    return metrics
+
+
+def _score_record(task: str, sample: Sample, response: Any, answer: str | None, verdict: ItemScore,
+                  error: str | None) -> dict[str, Any]:
+    return {
+        "task": task, "id": sample.id, "score": verdict.value,
+        "prediction": response.text if response else None, "answer": answer, "target": sample.target,
+        "detail": verdict.detail, "meta": sample.meta,
+        "error": error or verdict.detail.get("error"),
+    }
+
+
+def rescore(run_dir: Path, workers: int | None = None, show_progress: bool = True) -> dict[str, Any]:
+    """Re-score a finished or partial run from its stored answers, reloading the data its manifest names."""
+    from vlmeval.registry import get_task
+
+    store = RunStore.open_existing(run_dir)
+    manifest = store.read_manifest()
+    task = get_task(manifest["task"]["name"])
+    data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
+    samples, _ = load_samples(task, manifest["split"], data_dir, manifest.get("limit"))
+    return score_store(store, task, samples, bool(manifest["model"]["thinking"]), workers, show_progress)

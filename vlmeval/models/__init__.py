@@ -1,0 +1,1 @@
+"""Model presets (the reports' stated settings) and the parsing of `--model` specs."""

@@ -1,0 +1,100 @@
+"""The Qwen-VL families with the settings their reports and evaluation scripts state.
+
+Sources (see ../shared/reference/benchmarks.md section 2):
+- Qwen3-VL instruct: Qwen3-VL repo README "Evaluation Reproduction" (T=0.7, top_p=0.8, top_k=20,
+  repetition_penalty=1.0, presence_penalty=1.5, 32,768 output tokens, seed 3407).
+- Qwen3-VL thinking: same README (top_p=0.95, top_k=20, presence_penalty=0.0, 40,960 tokens, seed 1234),
+  T=0.6 for the MoE models and T=1.0 for the dense ones (report section 5.11 split; model cards say 1.0).
+  Thinking output is cut at the last `</think>` before scoring.
+- Qwen2-VL / Qwen2.5-VL: no sampling in the papers; the released generation_config / evaluation code is
+  near-greedy (T=0.01, top_p=0.001, top_k=1; Qwen2-VL repetition_penalty 1.05). max_tokens 2048 and
+  seed 42 are our choices, stated here because the papers state none.
+- Pixel bounds: the processors' defaults (qwen-vl-utils): 4..16,384 visual tokens of 28x28 px for
+  Qwen2/2.5-VL and 32x32 px for Qwen3-VL. A task may narrow them (MathVision: 768..5120 x 28x28).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vlmeval.types import MediaLimits, Sampling
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    name: str
+    hf_id: str
+    family: str
+    sampling: Sampling
+    media_limits: MediaLimits
+    thinking: bool = False
+    coordinates: str = "relative-1000"
+    engine_args: dict[str, Any] = field(default_factory=dict)
+
+
+QWEN2_PIXELS = MediaLimits(min_pixels=4 * 28 * 28, max_pixels=16384 * 28 * 28)
+QWEN3_PIXELS = MediaLimits(min_pixels=4 * 32 * 32, max_pixels=16384 * 32 * 32)
+
+QWEN3_INSTRUCT = Sampling(
+    max_tokens=32768, temperature=0.7, top_p=0.8, top_k=20,
+    presence_penalty=1.5, repetition_penalty=1.0, seed=3407,
+)
+
+
+def _qwen3_thinking(temperature: float) -> Sampling:
+    return Sampling(
+        max_tokens=40960, temperature=temperature, top_p=0.95, top_k=20,
+        presence_penalty=0.0, repetition_penalty=1.0, seed=1234,
+    )
+
+
+QWEN2_GREEDY = Sampling(
+    max_tokens=2048, temperature=0.01, top_p=0.001, top_k=1,
+    presence_penalty=0.0, repetition_penalty=1.05, seed=42,
+)
+QWEN25_GREEDY = Sampling(
+    max_tokens=2048, temperature=0.01, top_p=0.001, top_k=1,
+    presence_penalty=0.0, repetition_penalty=1.0, seed=42,
+)
+
+QWEN3_SIZES = {"2b": False, "4b": False, "8b": False, "32b": False, "30b-a3b": True, "235b-a22b": True}
+QWEN3_TENSOR_PARALLEL = {"32b": 2, "30b-a3b": 2, "235b-a22b": 8}
+
+
+def _qwen3_presets() -> list[ModelPreset]:
+    presets = []
+    for size, is_moe in QWEN3_SIZES.items():
+        hub_size = size.upper()
+        engine_args: dict[str, Any] = {"max_model_len": 128000, "limit_mm_per_prompt": {"image": 8}}
+        if size in QWEN3_TENSOR_PARALLEL:
+            engine_args["tensor_parallel_size"] = QWEN3_TENSOR_PARALLEL[size]
+        presets.append(ModelPreset(
+            f"qwen3-vl-{size}-instruct", f"Qwen/Qwen3-VL-{hub_size}-Instruct", "qwen3-vl",
+            QWEN3_INSTRUCT, QWEN3_PIXELS, engine_args=engine_args,
+        ))
+        presets.append(ModelPreset(
+            f"qwen3-vl-{size}-thinking", f"Qwen/Qwen3-VL-{hub_size}-Thinking", "qwen3-vl",
+            _qwen3_thinking(0.6 if is_moe else 1.0), QWEN3_PIXELS, thinking=True, engine_args=engine_args,
+        ))
+    return presets
+
+
+def _qwen2_presets() -> list[ModelPreset]:
+    presets = []
+    for size in ("2b", "7b", "72b"):
+        presets.append(ModelPreset(
+            f"qwen2-vl-{size}-instruct", f"Qwen/Qwen2-VL-{size.upper()}-Instruct", "qwen2-vl",
+            QWEN2_GREEDY, QWEN2_PIXELS, coordinates="relative-1000",
+            engine_args={"max_model_len": 32768, "limit_mm_per_prompt": {"image": 8}},
+        ))
+    for size in ("3b", "7b", "32b", "72b"):
+        presets.append(ModelPreset(
+            f"qwen2.5-vl-{size}-instruct", f"Qwen/Qwen2.5-VL-{size.upper()}-Instruct", "qwen2.5-vl",
+            QWEN25_GREEDY, QWEN2_PIXELS, coordinates="absolute-pixels",
+            engine_args={"max_model_len": 32768, "limit_mm_per_prompt": {"image": 8}},
+        ))
+    return presets
+
+
+PRESETS: dict[str, ModelPreset] = {p.name: p for p in [*_qwen3_presets(), *_qwen2_presets()]}

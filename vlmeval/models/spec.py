@@ -1,0 +1,109 @@
+"""Parse `--model`: a preset name, `openai:<preset or served name>`, `replay:<file>`, or a hub id/path."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from vlmeval.models.presets import PRESETS, ModelPreset
+from vlmeval.types import MediaLimits, Sampling
+
+EngineKind = Literal["vllm", "openai", "replay"]
+
+
+class ModelSpecError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    kind: EngineKind
+    model_id: str | None = None
+    sampling: Sampling | None = None
+    media_limits: MediaLimits = MediaLimits()
+    thinking: bool = False
+    preset: str | None = None
+    engine_args: dict[str, Any] = field(default_factory=dict)
+    replay_path: Path | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """What the manifest and the run fingerprint record about the model."""
+        return {
+            "name": self.name,
+            "engine": self.kind,
+            "model_id": self.model_id,
+            "preset": self.preset,
+            "sampling": self.sampling.as_dict() if self.sampling else None,
+            "media_limits": self.media_limits.as_dict(),
+            "thinking": self.thinking,
+            "engine_args": self.engine_args,
+            "replay_path": str(self.replay_path.resolve()) if self.replay_path else None,
+        }
+
+
+def resolve_model(
+    spec: str, sampling_overrides: dict[str, Any] | None = None, strip_thinking: bool | None = None
+) -> ModelSpec:
+    """`sampling_overrides` are Sampling fields given on the command line; None values are ignored."""
+    overrides = {k: v for k, v in (sampling_overrides or {}).items() if v is not None}
+    if spec.startswith("replay:"):
+        path = Path(spec.removeprefix("replay:"))
+        if not path.is_file():
+            raise ModelSpecError(f"replay file {path} does not exist")
+        return ModelSpec(name=f"replay-{_slug(path.stem)}", kind="replay", replay_path=path)
+    kind: EngineKind = "vllm"
+    if spec.startswith("openai:"):
+        kind, spec = "openai", spec.removeprefix("openai:")
+    if spec in PRESETS:
+        resolved = _from_preset(PRESETS[spec], kind, overrides)
+    elif "/" not in spec and kind == "vllm":
+        raise ModelSpecError(
+            f"unknown model {spec!r}: not a preset (see `vlmeval list models`), a hub id like "
+            "Org/Name, a local path, `openai:<name>` or `replay:<file>`"
+        )
+    else:
+        resolved = _explicit(spec, kind, overrides)
+    if strip_thinking is not None:
+        resolved = dataclasses.replace(resolved, thinking=strip_thinking)
+    return resolved
+
+
+def _from_preset(preset: ModelPreset, kind: EngineKind, overrides: dict[str, Any]) -> ModelSpec:
+    sampling = dataclasses.replace(preset.sampling, **overrides)
+    return ModelSpec(
+        name=preset.name if kind == "vllm" else f"{preset.name}@openai",
+        kind=kind,
+        model_id=preset.hf_id,
+        sampling=sampling,
+        media_limits=preset.media_limits,
+        thinking=preset.thinking,
+        preset=preset.name,
+        engine_args=dict(preset.engine_args) if kind == "vllm" else {},
+    )
+
+
+def _explicit(model_id: str, kind: EngineKind, overrides: dict[str, Any]) -> ModelSpec:
+    if "max_tokens" not in overrides:
+        raise ModelSpecError(
+            f"{model_id!r} is not a preset, so its sampling must be given explicitly: at least "
+            "--max-tokens (and --temperature, --top-p, ... as the model's report states)"
+        )
+    return ModelSpec(
+        name=_slug(model_id) + ("@openai" if kind == "openai" else ""),
+        kind=kind,
+        model_id=model_id,
+        sampling=Sampling(**overrides),
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower()
+
+
+def strip_thinking(text: str) -> str:
+    """Keep what follows the last `</think>`, as the Qwen3-VL evaluation scripts do before scoring."""
+    return text.split("</think>")[-1].strip()

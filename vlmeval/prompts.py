@@ -1,0 +1,40 @@
+"""Prompt templates: jinja2 files shipped in the `vlmeval.prompts` package (the repo's prompts/ folder)."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import StrictUndefined, Template
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+TEMPLATE_PACKAGE = "vlmeval.prompts"
+
+
+@cache
+def _environment() -> ImmutableSandboxedEnvironment:
+    # Whitespace is part of the prompt: no trimming, and the file's final newline is dropped
+    # (jinja's default) so a template file may end in a newline without changing the prompt.
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def template_source(name: str) -> str:
+    path = resources.files(TEMPLATE_PACKAGE).joinpath(f"{name}.j2")
+    if not path.is_file():
+        raise KeyError(f"no prompt template named {name!r} in {TEMPLATE_PACKAGE}")
+    return path.read_text(encoding="utf-8")
+
+
+@cache
+def _compiled(name: str) -> Template:
+    return _environment().from_string(template_source(name))
+
+
+def render_template(name: str, fields: dict[str, Any]) -> str:
+    return _compiled(name).render(**fields)
+
+
+def template_hash(name: str) -> str:
+    return hashlib.sha256(template_source(name).encode()).hexdigest()

@@ -1,0 +1,42 @@
+"""Aggregate item scores: mean with its standard error, overall and per group (subject, level, ...)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+
+def mean_stderr(values: Sequence[float]) -> dict[str, float | int]:
+    """Mean and the standard error of the mean (sample std with n-1, over sqrt(n))."""
+    n = len(values)
+    if n == 0:
+        return {"n": 0, "mean": math.nan, "stderr": math.nan}
+    mean = sum(values) / n
+    if n == 1:
+        return {"n": 1, "mean": mean, "stderr": math.nan}
+    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return {"n": n, "mean": mean, "stderr": math.sqrt(variance / n)}
+
+
+def summarize(records: Iterable[Mapping[str, Any]], group_by: Sequence[str]) -> dict[str, Any]:
+    """`records` carry `score` and `meta`; items that errored count as 0, as the official scorers do."""
+    records = list(records)
+    overall = mean_stderr([float(r["score"]) for r in records])
+    overall["errors"] = sum(1 for r in records if r.get("error"))
+    groups: dict[str, dict[str, Any]] = {}
+    for key in group_by:
+        buckets: dict[str, list[float]] = defaultdict(list)
+        for record in records:
+            buckets[str(record["meta"].get(key))].append(float(record["score"]))
+        groups[key] = {name: mean_stderr(values) for name, values in sorted(buckets.items(), key=_natural)}
+    return {"overall": overall, "groups": groups}
+
+
+def _natural(item: tuple[str, Any]) -> tuple[int, float | str]:
+    name = item[0]
+    try:
+        return (0, float(name))
+    except ValueError:
+        return (1, name)

@@ -1,0 +1,155 @@
+"""The values that flow through a run: Sample -> Request -> Response -> ItemScore.
+
+Each is a small frozen dataclass of plain data, so it pickles into scoring workers and
+serialises into the run store without custom code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image that is read only when needed: a file path or encoded bytes, never decoded pixels."""
+
+    path: str | None = None
+    data: bytes | None = None
+
+    def read_bytes(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise ValueError("ImageRef has neither path nor bytes")
+        return Path(self.path).read_bytes()
+
+    def open(self) -> Image.Image:
+        """Decode fully (PIL is lazy); a truncated or corrupt file raises here, not later."""
+        image = Image.open(io.BytesIO(self.read_bytes()))
+        image.load()
+        return image
+
+    def describe(self) -> str:
+        return self.path or f"<{len(self.data or b'')} bytes>"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One benchmark item.
+
+    `fields` feed the prompt template, `target` is the reference answer, `meta` holds grouping
+    keys for the leaderboard (subject, level, ...), `media` the images in prompt order.
+    """
+
+    id: str
+    target: str
+    fields: dict[str, Any]
+    media: tuple[ImageRef, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    image: ImageRef
+    type: Literal["image"] = "image"
+
+
+ContentPart = TextPart | ImagePart
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: tuple[ContentPart, ...]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Every decoding setting we send. None means 'not sent' and is recorded as such."""
+
+    max_tokens: int
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    presence_penalty: float | None = None
+    repetition_penalty: float | None = None
+    seed: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Pixel bounds the model's processor applies to each image (Qwen min_pixels/max_pixels)."""
+
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Request:
+    sample_id: str
+    messages: tuple[Message, ...]
+    sampling: Sampling
+    media_limits: MediaLimits = MediaLimits()
+
+    def fingerprint(self) -> str:
+        """Content hash of what the engine is asked: text, image bytes, sampling, limits."""
+        digest = hashlib.sha256()
+        for message in self.messages:
+            digest.update(message.role.encode())
+            for part in message.content:
+                if isinstance(part, TextPart):
+                    digest.update(b"T" + part.text.encode())
+                else:
+                    digest.update(b"I" + hashlib.sha256(part.image.read_bytes()).digest())
+        settings = {"sampling": self.sampling.as_dict(), "media": self.media_limits.as_dict()}
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    """What an engine returned for one request. `error` is set instead of raising."""
+
+    sample_id: str
+    text: str
+    finish_reason: str | None = None
+    usage: Usage = Usage()
+    latency_s: float | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """The verdict on one item: `value` in [0, 1] and whatever explains it (extracted answer, ...)."""
+
+    value: float
+    detail: dict[str, Any] = field(default_factory=dict)
