@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +26,7 @@ USER_ERRORS = (UnknownTaskError, ModelSpecError, DataLoadError, ReplayFileError,
 
 
 def fail(message: str) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    typer.echo(f"error: {message}", err=True)  # one plain line: no wrapping, no markup
     raise typer.Exit(2)
 
 
@@ -125,15 +126,19 @@ def export(
 def list_(what: Annotated[str, typer.Argument(help="tasks or models")]) -> None:
     """List the registered tasks or the model presets."""
     if what == "tasks":
-        table = Table("task", "splits", "dataset", "description")
+        table = Table(box=box.SIMPLE)
+        for column in ("task", "splits", "dataset", "description"):
+            table.add_column(column, no_wrap=column == "task")
         for task in sorted(all_tasks().values(), key=lambda t: t.name):
             splits = ", ".join(f"{k} ({v})" for k, v in task.source.splits.items())
             table.add_row(task.name, splits, f"{task.source.hub_id}@{task.source.revision[:8]}", task.description)
     elif what == "models":
-        table = Table("preset", "hub id", "T", "top_p", "top_k", "presence", "max tokens", "thinking")
+        table = Table(box=box.SIMPLE)
+        for column in ("preset", "T", "top_p", "top_k", "presence", "max tokens", "thinking"):
+            table.add_column(column, no_wrap=column == "preset")
         for preset in PRESETS.values():
             s = preset.sampling
-            table.add_row(preset.name, preset.hf_id, str(s.temperature), str(s.top_p), str(s.top_k),
+            table.add_row(preset.name, str(s.temperature), str(s.top_p), str(s.top_k),
                           str(s.presence_penalty), str(s.max_tokens), "yes" if preset.thinking else "")
     else:
         fail(f"cannot list {what!r}: choose tasks or models")
@@ -148,7 +153,9 @@ def _print_runs(runs: list[Path], with_groups: bool = False) -> None:
     except USER_ERRORS as exc:
         fail(str(exc))
     board = leaderboard(loaded)
-    table = Table("task", "split", "model", "n", "accuracy", "± stderr", "errors")
+    table = Table(box=box.SIMPLE)
+    for column in ("task", "split", "model", "n", "accuracy", "± stderr", "errors"):
+        table.add_column(column, no_wrap=column == "model")
     for row in board.itertuples():
         table.add_row(row.task, row.split, row.model, str(row.n), f"{row.accuracy:.2f}",
                       f"{row.stderr:.2f}", str(row.errors))

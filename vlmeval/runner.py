@@ -21,7 +21,7 @@ from vlmeval.evaluation import score_store
 from vlmeval.manifest import environment, fingerprint
 from vlmeval.models.spec import ModelSpec, resolve_model
 from vlmeval.progress import step
-from vlmeval.prompts import template_hash
+from vlmeval.templates import template_hash
 from vlmeval.registry import get_task
 from vlmeval.store import RunStore
 from vlmeval.task import Task

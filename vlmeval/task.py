@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vlmeval.prompts import render_template
+from vlmeval.templates import render_template
 from vlmeval.types import ImagePart, ItemScore, MediaLimits, Message, Sample, TextPart
 
 # A row from the dataset (images already turned into ImageRef) -> Sample.
