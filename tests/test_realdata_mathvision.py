@@ -1,0 +1,41 @@
+"""The proof: each of the 16 published MATH-V outputs, replayed through `vlmeval run`, is decided item by
+item as the official scorer decided it (`correct` in verdicts/official_verdicts_*.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vlmeval.cli import app
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+MODELS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "shared" / "realdata" / "mathvision"
+                                 / "outputs").glob("*.jsonl")) or ["(realdata absent)"]
+
+
+def read_jsonl(path: Path) -> dict[str, dict]:
+    return {row["id"]: row for row in map(json.loads, path.open(encoding="utf-8"))}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_replay_agrees_with_the_official_scorer(model: str, realdata: Path, tmp_path: Path) -> None:
+    root = realdata / "mathvision"
+    result = CliRunner().invoke(app, [
+        "run", "--task", "mathvision", "--model", f"replay:{root / 'outputs' / f'{model}.jsonl'}",
+        "--data-dir", str(root), "--output-dir", str(tmp_path), "--no-progress",
+    ])
+    assert result.exit_code == 0, result.output
+    (run_dir,) = tmp_path.iterdir()
+    ours = read_jsonl(run_dir / "scores.jsonl")
+    official = read_jsonl(root / "verdicts" / f"official_verdicts_{model}.jsonl")
+    assert len(ours) == len(official) == 3040
+    disagreements = [i for i in official if bool(ours[i]["score"]) != official[i]["correct"]]
+    assert disagreements == [], f"{len(disagreements)} items decided differently: {disagreements[:10]}"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    official_correct = sum(v["correct"] for v in official.values())
+    assert round(metrics["overall"]["mean"] * 3040) == official_correct
+    assert metrics["overall"]["errors"] == 0
