@@ -17,15 +17,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import mathvision_rows, right_answer, write_hub_parquet  # noqa: E402
+from conftest import mathvision_rows, right_answer, write_hub_parquet
 
-from vlmeval.engines.scripted import ScriptedEngine  # noqa: E402
-from vlmeval.evaluation import score_store  # noqa: E402
-from vlmeval.registry import register_task  # noqa: E402
-from vlmeval.runner import RunOptions, build_requests, generate, prepare  # noqa: E402
-from vlmeval.scoring.exact import exact_match  # noqa: E402
-from vlmeval.task import DataSource, Task  # noqa: E402
-from vlmeval.types import ImageRef, Request, Sample, TextPart  # noqa: E402
+from vlmeval.engines.scripted import ScriptedEngine
+from vlmeval.evaluation import score_store
+from vlmeval.registry import register_task
+from vlmeval.runner import RunOptions, build_requests, generate, prepare
+from vlmeval.scoring.exact import exact_match
+from vlmeval.task import DataSource, Task
+from vlmeval.types import ImageRef, Request, Sample, TextPart
 
 
 def to_sample(row: dict) -> Sample:

@@ -7,16 +7,17 @@ import threading
 import time
 from typing import Any
 
+from conftest import right_answer
 from werkzeug import Request as WerkzeugRequest
 from werkzeug import Response as WerkzeugResponse
-
-from conftest import right_answer
 
 
 def completion(content: str) -> dict[str, Any]:
     return {
         "id": "cmpl-1", "object": "chat.completion", "created": 0, "model": "fake",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13},
     }
 

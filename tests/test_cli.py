@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+import test_runner  # noqa: F401  (registers the toy task)
 from typer.testing import CliRunner
 
-import test_runner  # noqa: F401  (registers the toy task)
 from vlmeval.cli import app
 
 runner = CliRunner()

@@ -68,7 +68,7 @@ def test_presets_carry_the_reports_sampling_and_overrides_win() -> None:
 
 
 def test_explicit_models_need_explicit_sampling() -> None:
-    with pytest.raises(ModelSpecError, match="max-tokens"):
+    with pytest.raises(ModelSpecError, match=r"--max-tokens"):
         resolve_model("Org/SomeVLM")
     spec = resolve_model("openai:my-model", {"max_tokens": 64, "temperature": 0.0}, strip_thinking=True)
     assert spec.kind == "openai" and spec.thinking and spec.sampling.temperature == 0.0
@@ -101,7 +101,7 @@ def test_data_errors_are_clear(tmp_path: Path) -> None:
     source = DataSource("org/definitely-not-cached", "abc", {"test": 1})
     with pytest.raises(DataLoadError, match="unknown split"):
         load_split(source, "train", tmp_path)
-    with pytest.raises(DataLoadError, match="no test.jsonl"):
+    with pytest.raises(DataLoadError, match=r"no test\.jsonl"):
         load_split(source, "test", tmp_path)
     (tmp_path / "test.jsonl").write_text("{broken\n")
     with pytest.raises(DataLoadError, match="not valid JSON"):
@@ -120,7 +120,8 @@ def test_offline_hub_load_fails_fast_and_points_to_data_dir(tmp_path: Path) -> N
         "    print(exc)\n"
     )
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                            timeout=120)
     assert "--data-dir" in result.stdout, result.stderr
     assert time.monotonic() - started < 60
 

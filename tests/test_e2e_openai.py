@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -11,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from fake_server import FixtureModel
 from pytest_httpserver import HTTPServer
 
-from fake_server import FixtureModel
 from vlmeval.templates import render_template
 
 PRESET = "qwen3-vl-2b-instruct"
@@ -24,8 +25,9 @@ def cli(*args: object) -> list[str]:
 
 
 def run_args(server: HTTPServer, data_dir: Path, out: Path) -> list[str]:
-    return cli("run", "--task", "mathvision", "--model", f"openai:{PRESET}", "--base-url", server.url_for("/v1"),
-               "--data-dir", data_dir, "--output-dir", out, "--concurrency", "1", "--no-progress")
+    return cli("run", "--task", "mathvision", "--model", f"openai:{PRESET}",
+               "--base-url", server.url_for("/v1"), "--data-dir", data_dir, "--output-dir", out,
+               "--concurrency", "1", "--no-progress")
 
 
 def test_requests_carry_prompt_image_and_every_sampling_field(
@@ -56,10 +58,8 @@ def test_requests_carry_prompt_image_and_every_sampling_field(
 def answered_ids(run_dir: Path) -> set[str]:
     ids = set()
     for line in (run_dir / "responses.jsonl").read_text().splitlines():
-        try:
+        with contextlib.suppress(json.JSONDecodeError):  # the line a kill tore
             ids.add(json.loads(line)["id"])
-        except json.JSONDecodeError:
-            pass
     return ids
 
 
@@ -84,9 +84,10 @@ def test_sigkill_midway_then_rerun_asks_only_for_missing_items(
     assert 4 <= len(kept) < 12 and not (run_dir / "metrics.json").exists()
 
     calls_before = len(model.bodies)
-    rerun = subprocess.run(run_args(httpserver, mathvision_dir, out), capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(run_args(httpserver, mathvision_dir, out), capture_output=True, text=True,
+                           timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    asked_again = [b for b in model.bodies[calls_before:]]
+    asked_again = model.bodies[calls_before:]
     assert len(asked_again) == 12 - len(kept)
 
     clean = subprocess.run(run_args(httpserver, mathvision_dir, tmp_path / "clean"), capture_output=True,

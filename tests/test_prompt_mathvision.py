@@ -11,7 +11,8 @@ def test_free_form_question_is_sent_verbatim() -> None:
 
 
 def test_choices_follow_the_question_one_per_line() -> None:
-    fields = {"question": "How long is the path?\n<image1>", "options": ["1", "2", "$\\frac{1}{2}$", "4", "5"]}
+    options = ["1", "2", "$\\frac{1}{2}$", "4", "5"]
+    fields = {"question": "How long is the path?\n<image1>", "options": options}
     assert render_template("mathvision", fields) == (
         "How long is the path?\n<image1>\n(A) 1\n(B) 2\n(C) $\\frac{1}{2}$\n(D) 4\n(E) 5"
     )

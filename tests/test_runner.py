@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import right_answer
+
 from vlmeval.engines.scripted import ScriptedEngine
 from vlmeval.registry import register_task
 from vlmeval.runner import RunError, RunOptions, run
@@ -86,7 +86,8 @@ def test_failed_items_are_recorded_scored_zero_and_retried(mathvision_dir: Path,
 
 def test_settings_that_move_scores_change_the_run(mathvision_dir: Path, tmp_path: Path) -> None:
     a = run(options(mathvision_dir, tmp_path), ScriptedEngine(perfect))
-    b = run(options(mathvision_dir, tmp_path, sampling_overrides={"temperature": 0.0}), ScriptedEngine(perfect))
+    greedy = options(mathvision_dir, tmp_path, sampling_overrides={"temperature": 0.0})
+    b = run(greedy, ScriptedEngine(perfect))
     assert a["run_dir"] != b["run_dir"]
 
 

@@ -47,7 +47,9 @@ def run(
     presence_penalty: Annotated[float | None, typer.Option()] = None,
     repetition_penalty: Annotated[float | None, typer.Option()] = None,
     seed: Annotated[int | None, typer.Option()] = None,
-    strip_thinking: Annotated[bool | None, typer.Option(help="Cut answers at </think> before scoring.")] = None,
+    strip_thinking: Annotated[
+        bool | None, typer.Option(help="Cut answers at </think> before scoring.")
+    ] = None,
     base_url: Annotated[str, typer.Option(help="OpenAI-compatible endpoint.")] = "http://localhost:8000/v1",
     api_key_env: Annotated[str, typer.Option(help="Variable holding the endpoint's key.")] = "OPENAI_API_KEY",
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight (server).")] = 32,
@@ -131,7 +133,8 @@ def list_(what: Annotated[str, typer.Argument(help="tasks or models")]) -> None:
             table.add_column(column, no_wrap=column == "task")
         for task in sorted(all_tasks().values(), key=lambda t: t.name):
             splits = ", ".join(f"{k} ({v})" for k, v in task.source.splits.items())
-            table.add_row(task.name, splits, f"{task.source.hub_id}@{task.source.revision[:8]}", task.description)
+            dataset = f"{task.source.hub_id}@{task.source.revision[:8]}"
+            table.add_row(task.name, splits, dataset, task.description)
     elif what == "models":
         table = Table(box=box.SIMPLE)
         for column in ("preset", "T", "top_p", "top_k", "presence", "max tokens", "thinking"):

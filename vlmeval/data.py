@@ -46,7 +46,8 @@ def load_samples(
         try:
             samples.append(task.to_sample(row))
         except (KeyError, TypeError, ValueError) as exc:
-            raise DataLoadError(f"{task.name}: row {row.get('id', '?')} does not fit the schema: {exc}") from exc
+            row_id = row.get("id", "?")
+            raise DataLoadError(f"{task.name}: row {row_id} does not fit the schema: {exc}") from exc
     return samples, loaded.origin
 
 

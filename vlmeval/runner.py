@@ -21,10 +21,10 @@ from vlmeval.evaluation import score_store
 from vlmeval.manifest import environment, fingerprint
 from vlmeval.models.spec import ModelSpec, resolve_model
 from vlmeval.progress import step
-from vlmeval.templates import template_hash
 from vlmeval.registry import get_task
 from vlmeval.store import RunStore
 from vlmeval.task import Task
+from vlmeval.templates import template_hash
 from vlmeval.types import MediaLimits, Request, Sample
 
 
@@ -44,7 +44,7 @@ class RunOptions:
     fresh: bool = False
     sampling_overrides: dict[str, Any] = field(default_factory=dict)
     strip_thinking: bool | None = None
-    server: ServerOptions = ServerOptions()
+    server: ServerOptions = field(default_factory=ServerOptions)
     score_workers: int | None = None
     show_progress: bool = True
 

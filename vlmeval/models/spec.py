@@ -24,7 +24,7 @@ class ModelSpec:
     kind: EngineKind
     model_id: str | None = None
     sampling: Sampling | None = None
-    media_limits: MediaLimits = MediaLimits()
+    media_limits: MediaLimits = field(default_factory=MediaLimits)
     thinking: bool = False
     preset: str | None = None
     engine_args: dict[str, Any] = field(default_factory=dict)

@@ -79,8 +79,9 @@ def score_all(
     if unfinished:  # a worker hung past every signal: retry those items alone, each in its own chunk
         retried, stuck = _run_pool(score_fn, _chunks(unfinished, 1), timeout_s, workers, on_done)
         results.update(retried)
+        hung = {"error": f"scoring hung past {timeout_s:g}s; worker killed"}
         for job in stuck:
-            results[job.sample_id] = ItemScore(0.0, {"error": f"scoring hung past {timeout_s:g}s; worker killed"})
+            results[job.sample_id] = ItemScore(0.0, dict(hung))
     return results
 
 
