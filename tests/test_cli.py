@@ -100,3 +100,13 @@ def test_malformed_predictions_file_is_reported(mathvision_dir: Path, tmp_path: 
     code, output = invoke("run", "--task", "toy-mathvision", "--model", f"replay:{no_columns}",
                           "--data-dir", mathvision_dir, "--output-dir", tmp_path)
     assert code == 2 and "no id column" in output
+
+
+def test_a_preset_without_vllm_installed_says_how_to_get_it(mathvision_dir: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here")
+    code, output = invoke("run", "--task", "toy-mathvision", "--model", "qwen3-vl-2b-instruct",
+                          "--data-dir", mathvision_dir, "--output-dir", tmp_path)
+    assert code == 2 and "vLLM, which is not installed" in output and "Traceback" not in output

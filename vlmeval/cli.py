@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vlmeval.data import DataLoadError
-from vlmeval.engines.factory import ServerOptions
+from vlmeval.engines.factory import EngineUnavailableError, ServerOptions
 from vlmeval.engines.replay import ReplayFileError
 from vlmeval.models.presets import PRESETS
 from vlmeval.models.spec import ModelSpecError
@@ -22,7 +22,7 @@ from vlmeval.store import RunNotFoundError
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Reproduce the benchmark numbers of vision-language model reports.")
 console = Console()
-USER_ERRORS = (UnknownTaskError, ModelSpecError, DataLoadError, ReplayFileError, RunError, RunNotFoundError)
+USER_ERRORS = (EngineUnavailableError, UnknownTaskError, ModelSpecError, DataLoadError, ReplayFileError, RunError, RunNotFoundError)
 
 
 def fail(message: str) -> None:

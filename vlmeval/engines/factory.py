@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 
 from vlmeval.engines.base import Engine
 from vlmeval.models.spec import ModelSpec
+
+
+class EngineUnavailableError(RuntimeError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,11 @@ def build_engine(spec: ModelSpec, server: ServerOptions) -> Engine:
             base_url=server.base_url,
             api_key=os.environ.get(server.api_key_env),
             max_concurrency=server.concurrency,
+        )
+    if importlib.util.find_spec("vllm") is None:
+        raise EngineUnavailableError(
+            f"{spec.name} runs on vLLM, which is not installed here: install the GPU extra "
+            '(pip install ".[vllm]") or use a running server with --model openai:...'
         )
     from vlmeval.engines.vllm_offline import VLLMOfflineEngine
 
