@@ -21,7 +21,12 @@ PRESET = "qwen3-vl-2b-instruct"
 
 
 def cli(*args: object) -> list[str]:
+    # Run from outside the checkout: `python -m` puts the working directory first on sys.path, where the
+    # source folder vlmeval/ (without the tasks/ mapping) would shadow the installed package.
     return [sys.executable, "-m", "vlmeval", *map(str, args)]
+
+
+NEUTRAL_CWD = Path(__file__).resolve().parents[1].parent
 
 
 def run_args(server: HTTPServer, data_dir: Path, out: Path) -> list[str]:
@@ -36,7 +41,7 @@ def test_requests_carry_prompt_image_and_every_sampling_field(
     model = FixtureModel()
     httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(model)
     result = subprocess.run(run_args(httpserver, mathvision_dir, tmp_path / "out"), capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, cwd=NEUTRAL_CWD)
     assert result.returncode == 0, result.stderr
     assert len(model.bodies) == 12
     body = next(b for b in model.bodies if "What is 3 + 3?" in json.dumps(b))
@@ -70,12 +75,13 @@ def test_sigkill_midway_then_rerun_asks_only_for_missing_items(
     httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(model)
     out = tmp_path / "killed"
     process = subprocess.Popen(run_args(httpserver, mathvision_dir, out), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+                               stderr=subprocess.DEVNULL, start_new_session=True, cwd=NEUTRAL_CWD)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         runs = list(out.glob("*/responses.jsonl")) if out.exists() else []
         if runs and len(answered_ids(runs[0].parent)) >= 4:
             break
+        assert process.poll() is None, "the run ended before it could be killed"
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -85,13 +91,13 @@ def test_sigkill_midway_then_rerun_asks_only_for_missing_items(
 
     calls_before = len(model.bodies)
     rerun = subprocess.run(run_args(httpserver, mathvision_dir, out), capture_output=True, text=True,
-                           timeout=300)
+                           timeout=300, cwd=NEUTRAL_CWD)
     assert rerun.returncode == 0, rerun.stderr
     asked_again = model.bodies[calls_before:]
     assert len(asked_again) == 12 - len(kept)
 
     clean = subprocess.run(run_args(httpserver, mathvision_dir, tmp_path / "clean"), capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=300, cwd=NEUTRAL_CWD)
     assert clean.returncode == 0, clean.stderr
     (clean_dir,) = (tmp_path / "clean").iterdir()
 
