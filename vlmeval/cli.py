@@ -22,7 +22,8 @@ from vlmeval.store import RunNotFoundError
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Reproduce the benchmark numbers of vision-language model reports.")
 console = Console()
-USER_ERRORS = (EngineUnavailableError, UnknownTaskError, ModelSpecError, DataLoadError, ReplayFileError, RunError, RunNotFoundError)
+USER_ERRORS = (EngineUnavailableError, UnknownTaskError, ModelSpecError, DataLoadError, ReplayFileError,
+               RunError, RunNotFoundError)
 
 
 def fail(message: str) -> None:
