@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vlmeval.tasks.mathvision_rules import score_response
-
 from vlmeval.task import DataSource, Task
+from vlmeval.tasks.mathvision_rules import score_response
 from vlmeval.types import ImageRef, ItemScore, MediaLimits, Sample
 
 SOURCE = DataSource(
