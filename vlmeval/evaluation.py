@@ -26,8 +26,7 @@ def score_store(
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Score every selected item (unanswered ones count 0 with an error) and write scores and metrics."""
-    answered = store.answered()
-    failed = store.failed()
+    answered, failed = store.responses()
     jobs = [
         ScoreJob(s.id, strip_thinking(answered[s.id].text) if thinking else answered[s.id].text,
                  s.target, s.fields)

@@ -90,21 +90,22 @@ class RunStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.manifest_path, manifest)
 
-    def answered(self) -> dict[str, Response]:
-        """The latest successful response per item; failed attempts are asked again on resume."""
-        latest: dict[str, Response] = {}
+    def responses(self) -> tuple[dict[str, Response], dict[str, Response]]:
+        """(answered, failed): the latest success per item, and the latest failure of items never answered.
+
+        Failed items are asked again on resume.
+        """
+        answered: dict[str, Response] = {}
+        failed: dict[str, Response] = {}
         for record in read_jsonl(self.responses_path):
-            if record.get("error") is None:
-                latest[record["id"]] = record_response(record)
-        return latest
+            (failed if record.get("error") is not None else answered)[record["id"]] = record_response(record)
+        return answered, {k: v for k, v in failed.items() if k not in answered}
+
+    def answered(self) -> dict[str, Response]:
+        return self.responses()[0]
 
     def failed(self) -> dict[str, Response]:
-        answered = self.answered()
-        return {
-            r["id"]: record_response(r)
-            for r in read_jsonl(self.responses_path)
-            if r.get("error") is not None and r["id"] not in answered
-        }
+        return self.responses()[1]
 
     @contextmanager
     def appender(self) -> Iterator[ResponseAppender]:

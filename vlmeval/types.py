@@ -6,9 +6,7 @@ serialises into the run store without custom code.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -109,20 +107,6 @@ class Request:
     messages: tuple[Message, ...]
     sampling: Sampling
     media_limits: MediaLimits = MediaLimits()
-
-    def fingerprint(self) -> str:
-        """Content hash of what the engine is asked: text, image bytes, sampling, limits."""
-        digest = hashlib.sha256()
-        for message in self.messages:
-            digest.update(message.role.encode())
-            for part in message.content:
-                if isinstance(part, TextPart):
-                    digest.update(b"T" + part.text.encode())
-                else:
-                    digest.update(b"I" + hashlib.sha256(part.image.read_bytes()).digest())
-        settings = {"sampling": self.sampling.as_dict(), "media": self.media_limits.as_dict()}
-        digest.update(json.dumps(settings, sort_keys=True).encode())
-        return digest.hexdigest()
 
 
 @dataclass(frozen=True)
