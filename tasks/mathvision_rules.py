@@ -5,7 +5,10 @@ Reproduces mathllm/MATH-V at commit a1f5cc3, `evaluation/evaluate.py` (answer ex
 the 16 published outputs (48,640 items): the same `model_answer` and the same `correct` as the official
 rerun on every item. Quirks reproduced on purpose, with examples (response -> extracted answer):
 
-- Letter shortcuts only for A-E at fixed places: "so it is (C)." -> "c", "B\\nbecause" -> "b".
+- Letter shortcuts only for A-E at fixed places: "so it is (C)." -> "c", "B\\nbecause" -> "b"; the first
+  letter in A-E order wins ("A\\nsince the answer is C." -> "a").
+- A float (Python's float(), so "nan" and "1_000" count) after the last "is " is the answer:
+  "The area is 12." -> "12", "the final answer is 3. the answer is 4" -> "4".
 - A parenthesised letter glued to what follows keeps both: "(D) 4" -> "d4" (the "(d)" -> "d" rewrite
   runs after spaces are gone), so it matches neither "D" nor the option text.
 - "... the answer is X" splitting only when no box is present, keeping X's first line and first sentence;
@@ -14,12 +17,14 @@ rerun on every item. Quirks reproduced on purpose, with examples (response -> ex
   at a "}" with no "{" before it: "\\boxed{3} cm}" -> "3".
 - Everything lower-cased and every space removed; "units", "km" and "m^3" deleted anywhere
   ("kmh" -> "h"); only the part after the last "=" or "\\approx" is kept ("x=2" -> "2").
-- `_fix_fracs` runs only when "sqrt" is in the text ("\\frac12" stays unbraced, so its value differs
-  from "\\frac{1}{2}" only by parsing); "0.5" becomes "\\frac{1}{2}"; "3/4" becomes "\\frac{3}{4}".
+- `_fix_fracs` runs only when "sqrt" is in the text ("\\frac12" stays unbraced, and then has no value:
+  latex2sympy's grammar wants braces); "0.5" becomes "\\frac{1}{2}"; "3/4" becomes "\\frac{3}{4}".
 - Equality (`is_equal`): case-insensitive text first, then "(a,b)" / "[a,b]" tuples rewritten element
   by element as `round(value, 2)` (all elements, or the tuple stays as written), then the `round(., 2)`
   values of both sides, as `eval(str(latex2sympy(x)))` computed them; `latex_value` gives that number
   without eval. The answer counts if it equals the letter or the text of the correct option.
+- Where the official rerun and the published verdicts differ, the rerun is followed: Gemini-Pro id 3013,
+  "4/3" against "\\frac{4}{3}", is correct.
 """
 
 from __future__ import annotations
@@ -45,9 +50,14 @@ GREEDY_BOX = re.compile(r"oxed{(.*)}", flags=re.S)
 
 
 def score_response(response: str, answer: str, options: list[str]) -> tuple[bool, str]:
-    """(correct, extracted answer) for one item: `answer` is a letter when `options` is non-empty."""
+    """(correct, extracted answer) for one item: `answer` is a letter when `options` is non-empty.
+
+    An `answer` that is not a letter naming one of the options (the official script would crash on it;
+    no MATH-V item has one) is compared as text only.
+    """
     extracted = extract_answer(response)
-    option_text = options[ord(answer) - ord("A")] if options else ""
+    index = ord(answer) - ord("A") if len(answer) == 1 else -1
+    option_text = options[index] if 0 <= index < len(options) else ""
     return is_equal(answer, extracted) or is_equal(option_text, extracted), extracted
 
 
@@ -70,12 +80,16 @@ def extract_answer(response: str) -> str:
 
 
 def _letter_shortcut(text: str) -> str:
-    """A-E stated at the end (" C.", " (C).") or the start ("C\\n", "(C)\\n", "(C) C\\n"); the last wins."""
+    """A-E stated at the end (" C.", " (C).") or the start ("C\\n", "(C)\\n", "(C) C\\n").
+
+    The first letter in A-E order that matches wins ("A\\n... so C." -> "A"): the official loop goes on,
+    but a text already cut down to one letter cannot match another.
+    """
     for letter in OPTION_LETTERS:
         ends = text.endswith((f" {letter}.", f" ({letter})."))
         starts = text.startswith((f"{letter}\n", f"({letter})\n", f"({letter}) {letter}\n"))
         if ends or starts:
-            text = letter
+            return letter
     return text
 
 
@@ -113,7 +127,9 @@ def strip_string(text: str) -> str:
     """
     for old, new in STRIP_STRING_REWRITES:
         text = text.replace(old, new)
-    text = text.split("\\text{ ")[0].replace("\\%", "")
+    # The official removes "\\%" twice; the second pass matters for "\\\\%%" (two backslashes left by
+    # the earlier "\\\\" -> "\\" rewrite of three).
+    text = text.split("\\text{ ")[0].replace("\\%", "").replace("\\%", "")
     text = text.replace(" .", " 0.").replace("{.", "{0.")
     if not text:
         return text
@@ -202,7 +218,10 @@ def evaluate_tuple(text: str) -> str:
         rounded = _rounded(latex_value(element))
         if rounded is None:
             return text
-        rewritten.append(str(rounded))
+        try:
+            rewritten.append(str(rounded))
+        except ValueError:  # an int over Python's 4300-digit str() limit: the official falls back too
+            return text
     return text[0] + ",".join(rewritten) + text[-1]
 
 

@@ -23,11 +23,10 @@ from sympy import functions as sf
 
 from vlmeval.scoring.latex_tokens import Rejected, Token, tokenize
 from vlmeval.scoring.math_namespace import evaluate_in_math_namespace
+from vlmeval.scoring.sympy_guards import bounded, bounded_binomial, check_printable
 
 MAX_DEPTH = 200
-MAX_SIZE_BITS = 200_000  # bound on the magnitude of any exact number sympy may compute while printing
-MAX_BINOMIAL_K = 5_000  # sympy expands binomial(n, k) for integer k: a product of k terms
-MAX_SYMBOLIC_BINOMIAL_K = 20
+MAX_CHAIN = 1_000  # operands of one sum or product
 
 _PREPROCESS = (
     ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\mathrm{T}", "T"), ("\\mathrm{d}", "d"),
@@ -54,30 +53,28 @@ def to_sympy(text: str) -> sympy.Basic:
         text = text.replace(old, new)
     text = _PERMUTATION.sub(r"\\frac{(\1)!}{((\1)-(\2))!}", text)
     expression = _Parser(tokenize(text)).math()
-    if _size_bits(expression) > MAX_SIZE_BITS:
-        raise Rejected("numbers too large to print")  # printing a sum evaluates its terms exactly
+    check_printable(expression)
     return expression
-
-
-def _size_bits(expression: sympy.Basic) -> float:
-    """An upper bound on log2 of the largest exact number in `expression` or computed from it."""
-    if expression.is_Rational:
-        return float(max(abs(expression.p).bit_length(), expression.q.bit_length()) - 1)
-    sizes = [_size_bits(argument) for argument in expression.args]
-    if isinstance(expression, sympy.Pow):
-        base, exponent = sizes
-        return 0.0 if base <= 0 else base * 2.0 ** min(exponent + 1, 1024.0)
-    if isinstance(expression, sf.factorial):
-        return 2.0 ** min(sizes[0] + 1, 1024.0) * (sizes[0] + 1)
-    if isinstance(expression, sympy.Mul):
-        return sum(sizes)
-    return max(sizes, default=2.0) + 1
 
 
 def _flat(kind: type[sympy.Add] | type[sympy.Mul], left: sympy.Basic, right: sympy.Basic) -> sympy.Basic:
     """latex2sympy's add_flat / mul_flat: splice the arguments of operands that are already sums/products."""
-    args = [*(left.args if isinstance(left, kind) else [left]), *(right.args if isinstance(right, kind) else [right])]
-    return kind(*args, evaluate=False)
+    return kind(*_spliced(kind, left), *_spliced(kind, right), evaluate=False)
+
+
+def _spliced(kind: type[sympy.Add] | type[sympy.Mul], value: sympy.Basic) -> tuple[sympy.Basic, ...]:
+    return value.args if isinstance(value, kind) else (value,)
+
+
+def _chain(kind: type[sympy.Add] | type[sympy.Mul], operands: list[sympy.Basic]) -> sympy.Basic:
+    """`_flat` folded over a chain, built once rather than once per operator (latex2sympy's way is
+    quadratic). Folding from either side gives the same object, so this also serves `convert_postfix_list`,
+    which multiplies from the right. Chains longer than MAX_CHAIN are refused."""
+    if len(operands) > MAX_CHAIN:
+        raise Rejected("too many operands")
+    if len(operands) == 1:
+        return operands[0]
+    return kind(*(argument for operand in operands for argument in _spliced(kind, operand)), evaluate=False)
 
 
 def _negate(value: sympy.Basic) -> sympy.Basic:
@@ -87,27 +84,6 @@ def _negate(value: sympy.Basic) -> sympy.Basic:
 
 def _divide(top: sympy.Basic, bottom: sympy.Basic) -> sympy.Basic:
     return sympy.Mul(top, sympy.Pow(bottom, -1, evaluate=False), evaluate=False)
-
-
-def _bounded(*arguments: sympy.Basic) -> None:
-    """Before sympy evaluates eagerly (binomial, exp, transpose query assumptions): no huge numbers."""
-    if any(_size_bits(argument) > MAX_SIZE_BITS for argument in arguments):
-        raise Rejected("numbers too large")
-
-
-def _binomial(top: sympy.Basic, bottom: sympy.Basic) -> sympy.Basic:
-    """sympy.binomial evaluates eagerly: a product of k terms for integer k, else gamma(n + 1) / ...,
-    which is an exact factorial when n is an integer; refuse arguments that make either slow."""
-    _bounded(top, bottom)
-    if bottom.is_Integer and top.is_Integer:
-        too_slow = min(int(bottom), int(top) - int(bottom)) > MAX_BINOMIAL_K
-    elif bottom.is_Integer:
-        too_slow = int(bottom) > MAX_SYMBOLIC_BINOMIAL_K
-    else:
-        too_slow = max(_size_bits(top), _size_bits(bottom)) > math.log2(MAX_BINOMIAL_K)
-    if too_slow:
-        raise Rejected("binomial too large")
-    return sympy.binomial(top, bottom)
 
 
 class _Parser:
@@ -157,21 +133,24 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise Rejected("too deep")
-        value = self.mp(nofunc=False)
+        terms = [self.mp(nofunc=False)]
         while self.peek().kind in ("ADD", "SUB"):
             subtract = self.take("ADD", "SUB").kind == "SUB"
             right = self.mp(nofunc=False)
-            value = _flat(sympy.Add, value, _negate(right) if subtract else right)
+            terms.append(_negate(right) if subtract else right)
         self.depth -= 1
-        return value
+        return _chain(sympy.Add, terms)
 
     def mp(self, nofunc: bool) -> sympy.Basic:
-        value = self.unary(nofunc)
+        factors = [self.unary(nofunc)]
         while self.peek().kind in ("MUL", "DIV"):
             multiply = self.take("MUL", "DIV").kind == "MUL"
             right = self.unary(nofunc)
-            value = _flat(sympy.Mul, value, right) if multiply else _divide(value, right)
-        return value
+            if multiply:
+                factors.append(right)
+            else:
+                factors = [_divide(_chain(sympy.Mul, factors), right)]
+        return _chain(sympy.Mul, factors)
 
     def unary(self, nofunc: bool) -> sympy.Basic:
         if self.at("ADD"):
@@ -183,10 +162,7 @@ class _Parser:
         factors = [self.postfix(nofunc=False)]
         while self.starts_postfix(nofunc):
             factors.append(self.postfix(nofunc))
-        value = factors[-1]
-        for factor in reversed(factors[:-1]):  # convert_postfix_list multiplies from the right
-            value = _flat(sympy.Mul, factor, value)
-        return value
+        return _chain(sympy.Mul, factors)  # implicit multiplication
 
     def starts_postfix(self, nofunc: bool) -> bool:
         kind = self.peek().kind
@@ -200,7 +176,7 @@ class _Parser:
             if self.take("BANG", "TRANSPOSE").kind == "BANG":
                 value = sf.factorial(value, evaluate=False)
             else:
-                _bounded(value)
+                bounded(value)
                 value = sympy.transpose(value)  # a scalar's transpose is itself: "5'" is 5
         return value
 
@@ -232,7 +208,7 @@ class _Parser:
             self.take(kind)
             top = self.braced()
             bottom = self.braced()
-            return _divide(top, bottom) if kind == "FRAC" else _binomial(top, bottom)
+            return _divide(top, bottom) if kind == "FRAC" else bounded_binomial(top, bottom)
         if not nofunc and kind in ("FUNC", "MULTI", "SQRT", "EXP_E", "OPNAME"):
             return self.function()
         raise Rejected(f"expected an expression at {self.peek().text!r}")
@@ -252,7 +228,7 @@ class _Parser:
         value = self.expr()
         if opener.text == "{" and not left and self.at("CHOOSE"):
             self.take("CHOOSE")
-            value = _binomial(value, self.expr())
+            value = bounded_binomial(value, self.expr())
         if self.peek().kind in ("COMMA", "SEMI"):
             raise Rejected("a list")
         if left:
@@ -281,9 +257,7 @@ class _Parser:
             return self.square_root()
         if token.kind == "EXP_E":
             self.take("EXP_E")
-            exponent = self.script_after("CARET")
-            _bounded(exponent or sympy.Integer(1))
-            return sympy.exp(sympy.Integer(1) if exponent is None else exponent)
+            return self.exponential()
         self.pos += 1
         name = token.text.lstrip("\\")
         if token.kind == "OPNAME":
@@ -294,10 +268,23 @@ class _Parser:
         if name in ("gcd", "lcm"):
             value = self.gcd_lcm(name)
         else:
-            argument = self.parenthesised(several=False)[0] if self.opens_parenthesis() else self.mp(nofunc=True)
+            argument = (
+                self.parenthesised(several=False)[0] if self.opens_parenthesis() else self.mp(nofunc=True)
+            )
             value, power = self.apply(name, argument, base, power)
         # `if func_pow and should_pow`: a literal zero power is dropped.
         return sympy.Pow(value, power, evaluate=False) if power is not None and bool(power) else value
+
+    def exponential(self) -> sympy.Basic:
+        """`e` alone is exp(1), printed E (no `math` name, so it fails unless sympy cancels it, as in
+        `\\binom{e}{0}`); `e^{x}` is exp(x), except before `_`, where ANTLR reads `e^{x}_y` as E**x."""
+        exponent = self.script_after("CARET")
+        if exponent is not None and self.at("UNDERSCORE"):
+            self.skip_subscript()
+            return sympy.Pow(sympy.E, exponent, evaluate=False)
+        exponent = sympy.Integer(1) if exponent is None else exponent
+        bounded(exponent)
+        return sympy.exp(exponent)
 
     def script_after(self, kind: str) -> sympy.Basic | None:
         if not self.at(kind):
@@ -331,7 +318,7 @@ class _Parser:
             default = sympy.Integer(10) if name == "log" else sympy.E  # log(x, E) prints E: fails later
             return sympy.log(argument, default if base is None else base, evaluate=False), power
         if name == "exp":
-            _bounded(argument)
+            bounded(argument)
             return sympy.exp(argument), power
         if name == "floor":
             return sf.floor(argument, evaluate=False), power
@@ -382,12 +369,12 @@ class _Parser:
 
 
 def _integral(value: sympy.Basic) -> int:
-    """The integer an argument of gcd/lcm stands for; non-integral arguments are rejected."""
+    """The integer a gcd/lcm argument stands for: a literal integer, or an expression whose value is a
+    whole number below 2**53 (beyond that, nsimplify goes through floats: `\\gcd(3^{45}, 45)` is 1 there).
+    Anything else is refused."""
     if value.is_Integer:
         return int(value)
     number = evaluate_in_math_namespace(str(value))
-    if isinstance(number, float) and number.is_integer():
-        return int(number)
-    if type(number) is not int:
+    if isinstance(number, bool) or abs(number) >= 2**53 or not float(number).is_integer():
         raise Rejected("gcd of a non-integer")
-    return number
+    return int(number)

@@ -36,12 +36,23 @@ class Token(NamedTuple):
 
 
 _PAIRS = {
-    "(": ")", "\\lgroup": "\\rgroup", "{": "}", "\\{": "\\}", "\\lbrace": "\\rbrace", "[": "]",
+    "(": ")",
+    "\\lgroup": "\\rgroup",
+    "{": "}",
+    "\\{": "\\}",
+    "\\lbrace": "\\rbrace",
+    "[": "]",
     "\\lbrack": "\\rbrack",
 }
 _FLOORS = {"\\lfloor": "\\rfloor", "\\llcorner": "\\lrcorner"}
 _RELATIONS = {
-    "<": "<", "\\leq": "<=", "\\le": "<=", "\\leqslant": "<=", ">": ">", "\\geq": ">=", "\\ge": ">=",
+    "<": "<",
+    "\\leq": "<=",
+    "\\le": "<=",
+    "\\leqslant": "<=",
+    ">": ">",
+    "\\geq": ">=",
+    "\\ge": ">=",
     "\\geqslant": ">=",
 }
 _BY_KIND = {

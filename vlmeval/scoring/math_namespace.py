@@ -20,20 +20,27 @@ from typing import Any
 
 from vlmeval.scoring.latex_tokens import Rejected
 
-MAX_INT_BITS = 200_000
-MAX_FACTORIAL = 10_000
+MAX_INT_BITS = 1_000_000
+MAX_FACTORIAL = 50_000
 MAX_DEPTH = 400
 
 Number = int | float | bool
 
 _NAMES: dict[str, Any] = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
 }
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
-    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-    ast.Eq: operator.eq, ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
 }
 
 
@@ -44,6 +51,11 @@ def evaluate_in_math_namespace(source: str) -> Number:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise Rejected(f"unparsable print-out: {error}") from error
     return _evaluate(tree.body, 0)
+
+
+def _refuse_if(condition: bool, reason: str) -> None:
+    if condition:
+        raise Rejected(reason)
 
 
 def _checked(value: Any) -> Number:
@@ -78,24 +90,18 @@ def _evaluate(node: ast.expr, depth: int) -> Number:
 
 
 def _power(base: Number, exponent: Number) -> Number:
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
-        if exponent * base.bit_length() > MAX_INT_BITS:
-            raise Rejected("power too large")
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        _refuse_if(exponent * abs(base).bit_length() > MAX_INT_BITS and abs(base) > 1, "power too large")
     return _checked(base**exponent)
 
 
 def _call(node: ast.Call, depth: int) -> Number:
-    if not isinstance(node.func, ast.Name) or node.keywords:
-        raise Rejected("unsupported call")
-    function = _NAMES.get(node.func.id)
-    if not callable(function):
-        raise Rejected(f"name {node.func.id!r}")
-    if any(isinstance(argument, ast.Starred) for argument in node.args):
+    function: Any = _NAMES.get(node.func.id) if isinstance(node.func, ast.Name) else None
+    if not callable(function) or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
         raise Rejected("unsupported call")
     arguments = [_evaluate(argument, depth + 1) for argument in node.args]
     if function is math.factorial and arguments and isinstance(arguments[0], int):
-        if arguments[0] > MAX_FACTORIAL:
-            raise Rejected("factorial too large")
+        _refuse_if(arguments[0] > MAX_FACTORIAL, "factorial too large")
     return _checked(function(*arguments))
 
 
