@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from vlmeval.engines.scripted import ScriptedEngine
 from vlmeval.registry import register_task
 from vlmeval.runner import RunError, RunOptions, run
 from vlmeval.scoring.exact import exact_match
+from vlmeval.scoring.metrics import summarize
 from vlmeval.task import DataSource, Task
 from vlmeval.types import ImageRef, Request, Sample, TextPart
 
@@ -108,3 +110,24 @@ def test_requests_carry_images_and_the_rendered_prompt(mathvision_dir: Path, tmp
     assert message.content[0].image.open().size == (96, 64)
     assert message.content[1].text == "What is 1 + 1?\n<image1>"
     assert seen[0].sampling.max_tokens == 32768
+
+
+def both_of_a_pair_right(records: Sequence[Mapping[str, Any]], group_by: Sequence[str]) -> dict[str, Any]:
+    """An MME-style acc+: items 1-2, 3-4, ... form pairs; a pair counts when both are right."""
+    scores = {int(r["meta"]["id"]): r["score"] for r in records}
+    pairs = [scores[i] == scores[i + 1] == 1.0 for i in range(1, len(scores), 2)]
+    return {**summarize(records, group_by), "pairs_both_right": sum(pairs) / len(pairs)}
+
+
+PAIRED = register_task(replace(TOY, name="toy-paired", aggregate=both_of_a_pair_right,
+                               to_sample=lambda row: replace(toy_sample(row), meta={"id": row["id"]})))
+
+
+def test_a_task_can_bring_its_own_aggregate(mathvision_dir: Path, tmp_path: Path) -> None:
+    def wrong_on_three(request: Request) -> str:
+        return "0" if request.sample_id == "3" else perfect(request)
+
+    run_options = replace(options(mathvision_dir, tmp_path), task="toy-paired")
+    metrics = run(run_options, ScriptedEngine(wrong_on_three))["metrics"]
+    assert metrics["overall"]["mean"] == 11 / 12
+    assert metrics["pairs_both_right"] == 5 / 6  # the pair (3, 4) is lost

@@ -10,7 +10,6 @@ from typing import Any
 from vlmeval.data import load_samples
 from vlmeval.models.spec import strip_thinking
 from vlmeval.progress import step
-from vlmeval.scoring.metrics import summarize
 from vlmeval.scoring.pool import ScoreJob, score_all
 from vlmeval.store import RunStore
 from vlmeval.task import Task
@@ -48,7 +47,7 @@ def score_store(
     metrics = {
         "run_id": manifest["run_id"], "task": task.name, "split": manifest["split"],
         "model": manifest["model"]["name"], "scored_at": time.time(),
-        **summarize(records, task.group_by),
+        **task.aggregate(records, task.group_by),
     }
     store.write_metrics(metrics)
     return metrics

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vlmeval.scoring.metrics import summarize
 from vlmeval.templates import render_template
 from vlmeval.types import ImagePart, ItemScore, MediaLimits, Message, Sample, TextPart
 
@@ -14,6 +15,9 @@ RowToSample = Callable[[Mapping[str, Any]], Sample]
 # (answer text after model post-processing, sample target, sample fields) -> ItemScore.
 # Must be a picklable top-level function: it runs in scoring worker processes.
 ScoreFn = Callable[[str, str, Mapping[str, Any]], ItemScore]
+# (per-item score records with `score`, `meta`, `error`; the task's group_by keys) -> metrics. The result
+# must hold "overall" with n, mean and stderr (what leaderboards read); anything else is the task's own.
+AggregateFn = Callable[[Sequence[Mapping[str, Any]], Sequence[str]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Task:
     to_sample: RowToSample
     score: ScoreFn
     group_by: Sequence[str] = ()
+    aggregate: AggregateFn = summarize
     media_limits: MediaLimits | None = None
     score_timeout_s: float = 10.0
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -56,5 +61,6 @@ class Task:
             "template": self.template,
             "media_limits": self.media_limits.as_dict() if self.media_limits else None,
             "score": f"{self.score.__module__}.{self.score.__qualname__}",
+            "aggregate": f"{self.aggregate.__module__}.{self.aggregate.__qualname__}",
             "extra": dict(self.extra),
         }
