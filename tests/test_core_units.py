@@ -144,7 +144,7 @@ def test_pool_bounds_each_item_and_keeps_the_rest() -> None:
     assert "ValueError" in scores["2"].detail["error"]
 
 
-def test_pool_workers_do_not_inherit_a_parent_signal_handler() -> None:
+def test_pool_scores_in_freshly_spawned_workers() -> None:
     assert os.environ.get("PYTEST_CURRENT_TEST")  # runs under pytest; the pool spawns fresh interpreters
     scores = score_all(exact_match, [ScoreJob("a", " Four ", "four", {})], timeout_s=5, workers=1)
     assert scores["a"].value == 1.0

@@ -19,7 +19,7 @@ from vlmeval.engines.base import Engine
 from vlmeval.engines.factory import ServerOptions, build_engine
 from vlmeval.evaluation import score_store
 from vlmeval.manifest import environment, fingerprint
-from vlmeval.models.spec import ModelSpec, resolve_model
+from vlmeval.models.spec import NO_GENERATION, ModelSpec, resolve_model
 from vlmeval.progress import step
 from vlmeval.registry import get_task
 from vlmeval.store import RunStore
@@ -91,13 +91,12 @@ def prepare(options: RunOptions) -> PreparedRun:
 
 
 def build_requests(prepared: PreparedRun, pending: Sequence[Sample]) -> list[Request]:
-    assert prepared.model.sampling is not None or prepared.model.kind == "replay"
-    sampling = prepared.model.sampling
+    sampling = prepared.model.sampling or NO_GENERATION
     limits = effective_media_limits(prepared.task, prepared.model)
     requests = []
     for sample in pending:
         messages = prepared.task.render(sample)
-        requests.append(Request(sample.id, messages, sampling, limits))  # type: ignore[arg-type]
+        requests.append(Request(sample.id, messages, sampling, limits))
     return requests
 
 

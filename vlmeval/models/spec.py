@@ -14,6 +14,10 @@ from vlmeval.types import MediaLimits, Sampling
 EngineKind = Literal["vllm", "openai", "replay"]
 
 
+# The sampling of requests answered from a file (replay): nothing is generated, so nothing is sent.
+NO_GENERATION = Sampling(max_tokens=0)
+
+
 class ModelSpecError(ValueError):
     pass
 
