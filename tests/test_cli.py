@@ -69,6 +69,8 @@ def test_score_recomputes_from_stored_answers(replay_run: Path) -> None:
 def test_list_shows_tasks_and_presets() -> None:
     assert "toy-mathvision" in invoke("list", "tasks")[1]
     assert "qwen3-vl-235b-a22b-thinking" in invoke("list", "models")[1]
+    suites = invoke("list", "suites")[1]
+    assert "qwen3-vl-report" in suites and "qwen2-vl-report" in suites
 
 
 @pytest.mark.parametrize(
@@ -81,6 +83,11 @@ def test_list_shows_tasks_and_presets() -> None:
         (["run", "--task", "toy-mathvision", "--model", "replay:/no/such.jsonl"], "does not exist"),
         (["report", "/no/such/run"], "not a vlmeval run"),
         (["list", "things"], "cannot list"),
+        (["run", "--suite", "no-such-suite", "--model", "qwen3-vl-2b-instruct"], "unknown suite"),
+        (["run", "--model", "qwen3-vl-2b-instruct"], "give either --task"),
+        (["run", "--task", "toy-mathvision", "--suite", "qwen3-vl-report", "--model", "x/y"], "give either"),
+        (["run", "--task", "toy-mathvision", "--model", "openai:localhost:1,localhost:2#m"], "not an http(s) URL"),
+        (["run", "--task", "toy-mathvision", "--model", "openai:http://a/v1#"], "expected openai:URL1"),
     ],
 )
 def test_bad_input_gets_one_error_line_and_no_traceback(args: list[str], message: str) -> None:
@@ -108,5 +115,27 @@ def test_a_preset_without_vllm_installed_says_how_to_get_it(mathvision_dir: Path
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vllm is installed here")
     code, output = invoke("run", "--task", "toy-mathvision", "--model", "qwen3-vl-2b-instruct",
-                          "--data-dir", mathvision_dir, "--output-dir", tmp_path)
+                          "--engine", "vllm", "--data-dir", mathvision_dir, "--output-dir", tmp_path)
     assert code == 2 and "vLLM, which is not installed" in output and "Traceback" not in output
+    assert "engine: vllm (chosen with --engine)" in output
+
+
+def test_auto_engine_choice_is_said_in_one_line(mathvision_dir: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from vlmeval.engines import factory
+
+    monkeypatch.setattr(factory.importlib.util, "find_spec", lambda name: None)
+    code, output = invoke("run", "--task", "toy-mathvision", "--model", "qwen3-vl-2b-instruct",
+                          "--data-dir", mathvision_dir, "--output-dir", tmp_path)
+    assert "engine: transformers (auto: vLLM is not installed)" in output
+    assert code == 2 and "runs on transformers, which is not installed here" in output
+
+
+def test_parallelism_flags_are_refused_where_they_cannot_apply(mathvision_dir: Path, tmp_path: Path) -> None:
+    answers = write_predictions(tmp_path / "p.csv", {"1": "2"})
+    code, output = invoke("run", "--task", "toy-mathvision", "--model", f"replay:{answers}",
+                          "--data-parallel", "2", "--data-dir", mathvision_dir, "--output-dir", tmp_path)
+    assert code == 2 and "parallelism options apply to the local vLLM engine" in output
+    code, output = invoke("run", "--task", "toy-mathvision", "--model", "openai:qwen3-vl-8b-instruct",
+                          "--tensor-parallel-size", "2", "--data-dir", mathvision_dir, "--output-dir", tmp_path)
+    assert code == 2 and "vllm serve --tensor-parallel-size" in output

@@ -7,27 +7,36 @@ engine only for the items it has no answer for.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vlmeval.data import load_samples
 from vlmeval.engines.base import Engine
-from vlmeval.engines.factory import ServerOptions, build_engine
+from vlmeval.engines.factory import (
+    EngineChoice,
+    ParallelOptions,
+    ServerOptions,
+    build_engine,
+    choose_local_engine,
+    with_parallelism,
+)
 from vlmeval.evaluation import score_store
 from vlmeval.judging.spec import JudgeSettings, missing_key_problem
 from vlmeval.manifest import environment, fingerprint
 from vlmeval.models.spec import NO_GENERATION, ModelSpec, resolve_model
 from vlmeval.progress import step
 from vlmeval.registry import get_task
-from vlmeval.store import RunStore
+from vlmeval.store import ResponseAppender, RunStore
 from vlmeval.task import Task
 from vlmeval.templates import template_hash
-from vlmeval.types import MediaLimits, Request, Sample, VideoRef
+from vlmeval.types import MediaLimits, Request, Response, Sample, VideoRef
 from vlmeval.video.types import FramePolicy
 
 
@@ -55,6 +64,9 @@ class RunOptions:
     cache_dir: Path | None = None
     # Where the task's model judge runs; None: no judge, items that need one score 0.
     judge: JudgeSettings | None = None
+    # What runs local weights ("auto": vLLM with a GPU, else transformers) and how they spread over devices.
+    engine: EngineChoice = "auto"
+    parallel: ParallelOptions = field(default_factory=ParallelOptions)
 
 
 @dataclass(frozen=True)
@@ -83,7 +95,9 @@ def _task_options(task: Task, model: ModelSpec, options: RunOptions) -> dict[str
 
 
 def prepare(options: RunOptions) -> PreparedRun:
-    model = resolve_model(options.model, options.sampling_overrides, options.strip_thinking)
+    local_engine, _ = choose_local_engine(options.engine)
+    model = resolve_model(options.model, options.sampling_overrides, options.strip_thinking, local_engine)
+    model = with_parallelism(model, options.parallel)
     task = get_task(options.task).with_options(_task_options(get_task(options.task), model, options))
     # A judge that cannot be called must stop the run now, not after hours of inference.
     problem = missing_key_problem(task.name, task.judge, options.judge, os.environ)
@@ -106,6 +120,7 @@ def prepare(options: RunOptions) -> PreparedRun:
         "run_id": run_id, **identity, "data": origin, "limit": options.limit,
         "data_dir": str(options.data_dir.resolve()) if options.data_dir else None,
         "items": len(samples), "created_at": time.time(), "environment": environment(),
+        "parallelism": {**model.parallelism(), "data_parallel": options.parallel.data_parallel},
     }
     if store.exists():
         manifest["created_at"] = store.read_manifest().get("created_at", manifest["created_at"])
@@ -137,23 +152,63 @@ def build_requests(prepared: PreparedRun, pending: Sequence[Sample]) -> list[Req
 
 
 def generate(prepared: PreparedRun, engine: Engine, show_progress: bool) -> dict[str, int]:
+    return generate_many([prepared], engine, show_progress)[0]
+
+
+def generate_many(runs: Sequence[PreparedRun], engine: Engine, show_progress: bool) -> list[dict[str, int]]:
+    """Ask one engine for the pending items of several runs in a single `generate` call (the model loads
+    once and the accelerator stays full between tasks); each answer goes to its own run's store."""
+    all_counts = []
+    with ExitStack() as stack:
+        appenders: list[ResponseAppender] = []
+        requests: list[Request] = []
+        for index, prepared in enumerate(runs):
+            appender = stack.enter_context(prepared.store.appender(engine_label(engine)))
+            pending_requests, counts = _pending_requests(prepared, appender, show_progress)
+            appenders.append(appender)
+            all_counts.append(counts)
+            if len(runs) > 1:  # item ids are unique within a task only
+                pending_requests = [_tagged(request, index) for request in pending_requests]
+            requests.extend(pending_requests)
+        if not requests:
+            return all_counts
+        with step("generate", len(requests), show_progress) as bar:
+            for response in engine.generate(requests):
+                index, response = _untagged(response) if len(runs) > 1 else (0, response)
+                appenders[index].append(response)
+                all_counts[index]["received"] += 1
+                all_counts[index]["errors"] += response.error is not None
+                bar.advance()
+    return all_counts
+
+
+def _pending_requests(prepared: PreparedRun, appender: ResponseAppender,
+                      show_progress: bool) -> tuple[list[Request], dict[str, int]]:
     answered = prepared.store.answered()
     pending = [s for s in prepared.samples if s.id not in answered]
     counts = {"already_answered": len(prepared.samples) - len(pending), "requested": len(pending),
               "received": 0, "errors": 0}
-    if not pending:
-        return counts
     requests = build_requests(prepared, pending)
-    with prepared.store.appender() as appender:
-        if prepared.frame_cache_dir is not None:
-            requests = _sample_videos(prepared, requests, appender, counts, show_progress)
-        with step("generate", len(requests), show_progress) as bar:
-            for response in engine.generate(requests):
-                appender.append(response)
-                counts["received"] += 1
-                counts["errors"] += response.error is not None
-                bar.advance()
-    return counts
+    if requests and prepared.frame_cache_dir is not None:
+        requests = _sample_videos(prepared, requests, appender, counts, show_progress)
+    return requests, counts
+
+
+_TAG = "\x1f"  # a control character: never part of a dataset's item id
+
+
+def _tagged(request: Request, index: int) -> Request:
+    return dataclasses.replace(request, sample_id=f"{index}{_TAG}{request.sample_id}")
+
+
+def _untagged(response: Response) -> tuple[int, Response]:
+    index, _, sample_id = response.sample_id.partition(_TAG)
+    return int(index), dataclasses.replace(response, sample_id=sample_id)
+
+
+def engine_label(engine: Engine) -> str:
+    """What the store records as each answer's producer."""
+    return str(getattr(engine, "name", type(engine).__name__))
 
 
 def _sample_videos(prepared: PreparedRun, requests: list[Request], appender: Any, counts: dict[str, int],
@@ -179,14 +234,29 @@ def _sample_videos(prepared: PreparedRun, requests: list[Request], appender: Any
 
 def run(options: RunOptions, engine: Engine | None = None) -> dict[str, Any]:
     """Run inference and scoring; an `engine` passed in (tests, notebooks) replaces the model's own."""
-    prepared = prepare(options)
-    engine = engine or build_engine(prepared.model, options.server)
-    prepared.manifest["engine"] = engine.describe()
-    prepared.store.write_manifest(prepared.manifest)
-    counts = generate(prepared, engine, options.show_progress)
-    prepared.manifest["generation"] = {**counts, "finished_at": time.time()}
-    prepared.store.write_manifest(prepared.manifest)
-    metrics = score_store(prepared.store, prepared.task, prepared.samples, prepared.model.thinking,
-                          options.score_workers, options.show_progress, options.judge)
-    return {"run_dir": str(prepared.store.directory), "generation": counts, "metrics": metrics}
+    return run_many([options], engine)[0]
 
+
+def run_many(options: Sequence[RunOptions], engine: Engine | None = None) -> list[dict[str, Any]]:
+    """Several tasks of one model through one engine (built once), one run folder per task."""
+    if not options:
+        return []
+    models = {(o.model, o.engine, o.parallel) for o in options}
+    if len(models) > 1:
+        raise RunError("a multi-task run evaluates one model: every task must name the same --model")
+    prepared_runs = [prepare(option) for option in options]
+    engine = engine or build_engine(prepared_runs[0].model, options[0].server, options[0].parallel)
+    description = engine.describe()
+    for prepared in prepared_runs:
+        prepared.manifest["engine"] = description
+        prepared.store.write_manifest(prepared.manifest)
+    all_counts = generate_many(prepared_runs, engine, options[0].show_progress)
+    results = []
+    for option, prepared, counts in zip(options, prepared_runs, all_counts, strict=True):
+        prepared.manifest["generation"] = {**counts, "finished_at": time.time()}
+        prepared.manifest["engines_used"] = prepared.store.engines_used()
+        prepared.store.write_manifest(prepared.manifest)
+        metrics = score_store(prepared.store, prepared.task, prepared.samples, prepared.model.thinking,
+                              option.score_workers, option.show_progress, option.judge)
+        results.append({"run_dir": str(prepared.store.directory), "generation": counts, "metrics": metrics})
+    return results

@@ -26,7 +26,8 @@ class ExportError(ValueError):
     """A run cannot be exported the way asked (e.g. a submission file for a task that has none)."""
 
 
-def response_record(response: Response) -> dict[str, Any]:
+def response_record(response: Response, engine: str | None = None) -> dict[str, Any]:
+    """One line of responses.jsonl; `engine` names what produced the answer (runs may resume elsewhere)."""
     return {
         "id": response.sample_id,
         "text": response.text,
@@ -35,6 +36,7 @@ def response_record(response: Response) -> dict[str, Any]:
         "latency_s": response.latency_s,
         "error": response.error,
         "received_at": time.time(),
+        "engine": engine,
     }
 
 
@@ -112,12 +114,23 @@ class RunStore:
         return self.responses()[1]
 
     @contextmanager
-    def appender(self) -> Iterator[ResponseAppender]:
+    def appender(self, engine: str | None = None) -> Iterator[ResponseAppender]:
         self.directory.mkdir(parents=True, exist_ok=True)
         with self.responses_path.open("a", encoding="utf-8") as handle:
             if _ends_torn(self.responses_path):
                 handle.write("\n")  # close a line torn by a kill, so the next record starts clean
-            yield ResponseAppender(handle)
+            yield ResponseAppender(handle, engine)
+
+    def engines_used(self) -> dict[str, int]:
+        """How many of the kept answers each engine produced (older records name none: "unrecorded")."""
+        latest: dict[str, str] = {}
+        for record in read_jsonl(self.responses_path):
+            if record.get("error") is None:
+                latest[record["id"]] = record.get("engine") or "unrecorded"
+        counts: dict[str, int] = {}
+        for engine in latest.values():
+            counts[engine] = counts.get(engine, 0) + 1
+        return counts
 
     def write_scores(self, records: list[dict[str, Any]]) -> None:
         temporary = self.scores_path.with_suffix(".jsonl.tmp")
@@ -149,10 +162,12 @@ def _ends_torn(path: Path) -> bool:
 
 
 class ResponseAppender:
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: IO[str], engine: str | None = None) -> None:
         self.handle = handle
+        self.engine = engine
 
     def append(self, response: Response) -> None:
         # One write call per record, then flush: the OS has the line even if we are killed next.
-        self.handle.write(json.dumps(response_record(response), ensure_ascii=False) + "\n")
+        record = response_record(response, self.engine)
+        self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.handle.flush()

@@ -1,4 +1,5 @@
-"""Parse `--model`: a preset name, `openai:<preset or served name>`, `replay:<file>`, or a hub id/path."""
+"""Parse `--model`: a preset name, `openai:<preset or served name>`, `openai:URL1,URL2#<name>`,
+`replay:<file>`, or a hub id/path."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ from typing import Any, Literal
 from vlmeval.models.presets import PRESETS, ModelPreset
 from vlmeval.types import MediaLimits, Sampling
 
-EngineKind = Literal["vllm", "openai", "replay"]
+# "vllm" and "transformers" run the weights in this process (or its workers); "openai" asks servers.
+EngineKind = Literal["vllm", "transformers", "openai", "replay"]
+LocalEngine = Literal["vllm", "transformers"]
+LOCAL_ENGINES: tuple[LocalEngine, ...] = ("vllm", "transformers")
+
+# Engine arguments that spread a model over devices: they change where it runs, not what it answers, so
+# they stay out of the run's fingerprint (a run started on 8 GPUs resumes on 4) and live in the manifest.
+PARALLEL_ENGINE_ARGS = frozenset({
+    "tensor_parallel_size", "pipeline_parallel_size", "enable_expert_parallel",
+    "distributed_executor_backend", "data_parallel_size",
+})
 
 
 # The sampling of requests answered from a file (replay): nothing is generated, so nothing is sent.
@@ -37,9 +48,12 @@ class ModelSpec:
     image_factor: int = 32
     video_sampling: str = "qwen3-vl"
     max_video_frames: int = 2048
+    # Several OpenAI-compatible endpoints serving the same model (`openai:URL1,URL2#name`); empty: the
+    # --base-url one.
+    base_urls: tuple[str, ...] = ()
 
     def settings(self) -> dict[str, Any]:
-        """What the manifest and the run fingerprint record about the model."""
+        """What the manifest and the run fingerprint record about the model (not where it runs)."""
         return {
             "name": self.name,
             "engine": self.kind,
@@ -48,7 +62,7 @@ class ModelSpec:
             "sampling": self.sampling.as_dict() if self.sampling else None,
             "media_limits": self.media_limits.as_dict(),
             "thinking": self.thinking,
-            "engine_args": self.engine_args,
+            "engine_args": {k: v for k, v in self.engine_args.items() if k not in PARALLEL_ENGINE_ARGS},
             "replay_path": str(self.replay_path.resolve()) if self.replay_path else None,
             "coordinates": self.coordinates,
             "image_factor": self.image_factor,
@@ -57,22 +71,31 @@ class ModelSpec:
         }
 
 
+    def parallelism(self) -> dict[str, Any]:
+        """The engine arguments that spread the model over devices (recorded in the manifest only)."""
+        return {k: v for k, v in self.engine_args.items() if k in PARALLEL_ENGINE_ARGS}
+
+
 def resolve_model(
-    spec: str, sampling_overrides: dict[str, Any] | None = None, strip_thinking: bool | None = None
+    spec: str, sampling_overrides: dict[str, Any] | None = None, strip_thinking: bool | None = None,
+    local_engine: LocalEngine = "vllm",
 ) -> ModelSpec:
-    """`sampling_overrides` are Sampling fields given on the command line; None values are ignored."""
+    """`sampling_overrides` are Sampling fields given on the command line; None values are ignored.
+    `local_engine` runs a preset or hub id that is not served elsewhere."""
     overrides = {k: v for k, v in (sampling_overrides or {}).items() if v is not None}
     if spec.startswith("replay:"):
         path = Path(spec.removeprefix("replay:"))
         if not path.is_file():
             raise ModelSpecError(f"replay file {path} does not exist")
         return ModelSpec(name=f"replay-{_slug(path.stem)}", kind="replay", replay_path=path)
-    kind: EngineKind = "vllm"
+    kind: EngineKind = local_engine
+    base_urls: tuple[str, ...] = ()
     if spec.startswith("openai:"):
-        kind, spec = "openai", spec.removeprefix("openai:")
+        kind = "openai"
+        base_urls, spec = split_endpoints(spec.removeprefix("openai:"))
     if spec in PRESETS:
         resolved = _from_preset(PRESETS[spec], kind, overrides)
-    elif "/" not in spec and kind == "vllm":
+    elif "/" not in spec and kind != "openai":
         raise ModelSpecError(
             f"unknown model {spec!r}: not a preset (see `vlmeval list models`), a hub id like "
             "Org/Name, a local path, `openai:<name>` or `replay:<file>`"
@@ -81,13 +104,27 @@ def resolve_model(
         resolved = _explicit(spec, kind, overrides)
     if strip_thinking is not None:
         resolved = dataclasses.replace(resolved, thinking=strip_thinking)
-    return resolved
+    return dataclasses.replace(resolved, base_urls=base_urls)
+
+
+def split_endpoints(text: str) -> tuple[tuple[str, ...], str]:
+    """`URL1,URL2#name` -> ((URL1, URL2), name); a plain `name` has no endpoints of its own."""
+    if "#" not in text:
+        return (), text
+    urls, _, name = text.rpartition("#")
+    endpoints = tuple(url.strip() for url in urls.split(",") if url.strip())
+    if not name or not endpoints:
+        raise ModelSpecError(f"expected openai:URL1,URL2,...#model, got {text!r}")
+    bad = [url for url in endpoints if not url.startswith(("http://", "https://"))]
+    if bad:
+        raise ModelSpecError(f"endpoint {bad[0]!r} is not an http(s) URL (openai:URL1,URL2,...#model)")
+    return endpoints, name
 
 
 def _from_preset(preset: ModelPreset, kind: EngineKind, overrides: dict[str, Any]) -> ModelSpec:
     sampling = dataclasses.replace(preset.sampling, **overrides)
     return ModelSpec(
-        name=preset.name if kind == "vllm" else f"{preset.name}@openai",
+        name=preset.name + _engine_suffix(kind),
         kind=kind,
         model_id=preset.hf_id,
         sampling=sampling,
@@ -109,11 +146,16 @@ def _explicit(model_id: str, kind: EngineKind, overrides: dict[str, Any]) -> Mod
             "--max-tokens (and --temperature, --top-p, ... as the model's report states)"
         )
     return ModelSpec(
-        name=_slug(model_id) + ("@openai" if kind == "openai" else ""),
+        name=_slug(model_id) + _engine_suffix(kind),
         kind=kind,
         model_id=model_id,
         sampling=Sampling(**overrides),
     )
+
+
+def _engine_suffix(kind: EngineKind) -> str:
+    """Run names say when answers come from somewhere other than vLLM on local weights."""
+    return "" if kind == "vllm" else f"@{kind}"
 
 
 def _slug(text: str) -> str:
