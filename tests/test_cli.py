@@ -86,7 +86,8 @@ def test_list_shows_tasks_and_presets() -> None:
         (["run", "--suite", "no-such-suite", "--model", "qwen3-vl-2b-instruct"], "unknown suite"),
         (["run", "--model", "qwen3-vl-2b-instruct"], "give either --task"),
         (["run", "--task", "toy-mathvision", "--suite", "qwen3-vl-report", "--model", "x/y"], "give either"),
-        (["run", "--task", "toy-mathvision", "--model", "openai:localhost:1,localhost:2#m"], "not an http(s) URL"),
+        (["run", "--task", "toy-mathvision", "--model", "openai:localhost:1,localhost:2#m"],
+         "not an http(s) URL"),
         (["run", "--task", "toy-mathvision", "--model", "openai:http://a/v1#"], "expected openai:URL1"),
     ],
 )
@@ -137,5 +138,6 @@ def test_parallelism_flags_are_refused_where_they_cannot_apply(mathvision_dir: P
                           "--data-parallel", "2", "--data-dir", mathvision_dir, "--output-dir", tmp_path)
     assert code == 2 and "parallelism options apply to the local vLLM engine" in output
     code, output = invoke("run", "--task", "toy-mathvision", "--model", "openai:qwen3-vl-8b-instruct",
-                          "--tensor-parallel-size", "2", "--data-dir", mathvision_dir, "--output-dir", tmp_path)
+                          "--tensor-parallel-size", "2", "--data-dir", mathvision_dir,
+                          "--output-dir", tmp_path)
     assert code == 2 and "vllm serve --tensor-parallel-size" in output
