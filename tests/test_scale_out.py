@@ -153,3 +153,23 @@ def test_several_endpoints_are_parsed_from_the_model_argument() -> None:
     assert resolve_model("openai:qwen3-vl-8b-instruct").base_urls == ()
     assert resolve_model("qwen3-vl-8b-instruct", local_engine="transformers").name == (
         "qwen3-vl-8b-instruct@transformers")
+
+
+def test_data_parallel_engines_get_the_preset_s_device_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vlmeval.engines import factory
+    from vlmeval.engines.data_parallel import DataParallelEngine
+    from vlmeval.runner import engine_label
+
+    monkeypatch.setattr(factory.importlib.util, "find_spec", lambda name: object())  # "vllm is installed"
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    spec = resolve_model("qwen3-vl-32b-instruct")
+    engine = factory.build_engine(spec, factory.ServerOptions(), ParallelOptions(data_parallel=4))
+    assert isinstance(engine, DataParallelEngine)
+    described = engine.describe()
+    assert described["device_slices"] == ["0,1", "2,3", "4,5", "6,7"]  # 4 workers x TP 2
+    assert described["worker"]["engine"] == "vllm-offline"
+    assert described["worker"]["engine_args"]["tensor_parallel_size"] == 2
+    assert engine_label(engine) == "data-parallel(vllm-offline)"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2")
+    with pytest.raises(factory.EngineUnavailableError, match="needs 8 devices"):
+        factory.build_engine(spec, factory.ServerOptions(), ParallelOptions(data_parallel=4))

@@ -207,8 +207,12 @@ def _untagged(response: Response) -> tuple[int, Response]:
 
 
 def engine_label(engine: Engine) -> str:
-    """What the store records as each answer's producer."""
-    return str(getattr(engine, "name", type(engine).__name__))
+    """What the store records as each answer's producer, e.g. `vllm-offline`, `data-parallel(vllm-offline)`."""
+    name = str(getattr(engine, "name", type(engine).__name__))
+    worker = engine.describe().get("worker")
+    if isinstance(worker, dict) and worker.get("engine"):
+        return f"{name}({worker['engine']})"
+    return name
 
 
 def _sample_videos(prepared: PreparedRun, requests: list[Request], appender: Any, counts: dict[str, int],

@@ -143,6 +143,9 @@ def _data_parallel(spec: ModelSpec, server: ServerOptions, parallel: ParallelOpt
 
     single = dataclasses.replace(parallel, data_parallel=1)
     one_engine = functools.partial(build_engine, spec, server, single)
-    return DataParallelEngine(one_engine, workers=parallel.data_parallel,
-                              devices_per_worker=devices_per_engine(spec),
-                              worker_description=one_engine().describe())
+    try:
+        return DataParallelEngine(one_engine, workers=parallel.data_parallel,
+                                  devices_per_worker=devices_per_engine(spec),
+                                  worker_description=one_engine().describe())
+    except ValueError as exc:  # too few devices for workers x (tensor x pipeline parallel)
+        raise EngineUnavailableError(str(exc)) from exc

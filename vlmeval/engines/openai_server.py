@@ -1,18 +1,16 @@
-"""Engine for `vllm serve` or any OpenAI-compatible chat endpoint.
+"""Engine for `vllm serve` or any OpenAI-compatible chat endpoint, or several serving the same model.
 
-An asyncio loop in a background thread keeps up to `max_concurrency` requests in flight and hands
-each response to the synchronous caller through a queue as soon as it completes, so one slow
-request never holds back the others. Retries are ours (the client's own are off): exponential
-backoff with jitter on 429, 5xx, timeouts, connection errors (a body cut short) and bodies that are not a
-chat completion (malformed JSON, a proxy's HTML page); any other 4xx is final.
+An asyncio loop in a background thread keeps up to `max_concurrency` requests in flight per endpoint and
+hands each response to the synchronous caller through a queue as soon as it completes, so one slow
+request never holds back the others. Retries are ours (the client's own are off; the policy is in
+`retry`). With several endpoints, each pulls work from one shared queue at its own pace, and one that keeps
+failing is taken out of rotation, its requests answered by the others (`endpoints`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
-import json
 import os
 import queue
 import random
@@ -25,12 +23,35 @@ from typing import Any
 
 import openai
 
+from vlmeval.engines.endpoints import Endpoint, EndpointPool, answer_all
 from vlmeval.engines.messages import UnsupportedMediaError, chat_dicts, videos_of
+from vlmeval.engines.retry import (
+    MAX_BACKOFF_S,
+    MalformedResponseError,
+    backoff_delay,
+    checked_completion,
+    describe_error,
+    is_endpoint_fault,
+    is_retryable,
+    retry_after_s,
+)
 from vlmeval.media.images import to_data_url
 from vlmeval.types import Message, Request, Response, Usage
 from vlmeval.video.frames import jpeg_frames_url, load_frames, video_metadata
 
-MAX_BACKOFF_S = 60.0
+__all__ = [  # the retry helpers moved to `retry`; older imports from here keep working
+    "MAX_BACKOFF_S",
+    "MalformedResponseError",
+    "OpenAIServerEngine",
+    "chat_messages",
+    "checked_completion",
+    "describe_error",
+    "is_retryable",
+    "request_body",
+    "retry_after_s",
+    "video_request_fields",
+]
+
 CONNECT_TIMEOUT_S = 10.0
 _THREAD_JOIN_S = 5.0
 
@@ -98,55 +119,9 @@ def request_body(request: Request) -> dict[str, Any]:
     return body
 
 
-class MalformedResponseError(ValueError):
-    """A successful status whose body is not a chat completion (a proxy's HTML page, a JSON list)."""
-
-
-def checked_completion(completion: Any) -> Any:
-    """The client returns a non-JSON body as a plain string: that is a malformed reply, not an answer."""
-    if not hasattr(completion, "choices"):
-        raise MalformedResponseError(f"response is not a chat completion: {str(completion)[:80]!r}")
-    return completion
-
-
-def is_retryable(error: Exception) -> bool:
-    """429, 5xx, timeouts, dropped connections and malformed bodies are worth another try; other failures
-    are final."""
-    if isinstance(error, openai.APIConnectionError | json.JSONDecodeError | MalformedResponseError):
-        return True  # APIConnectionError includes APITimeoutError and a body cut short
-    if isinstance(error, openai.APIStatusError):
-        return error.status_code == 429 or error.status_code >= 500
-    return False
-
-
-def describe_error(error: Exception) -> str:
-    if isinstance(error, openai.APIStatusError):
-        return f"HTTP {error.status_code}: {error.message}"
-    if isinstance(error, json.JSONDecodeError):
-        return f"malformed response body: {error}"
-    return f"{type(error).__name__}: {error}"
-
-
-def retry_after_s(error: Exception) -> float | None:
-    """The server's Retry-After (seconds or HTTP date), when a status error carries one."""
-    if not isinstance(error, openai.APIStatusError):
-        return None
-    value = error.response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 class OpenAIServerEngine:
-    """Chat completions against an OpenAI-compatible server, with bounded concurrency and retries.
+    """Chat completions against one or several OpenAI-compatible servers, with bounded concurrency per
+    server, retries, and failover from a server that keeps failing to the others (see `endpoints`).
 
     `latency_s` is the duration of the attempt that succeeded, not counting earlier failed tries
     or backoff sleeps.
@@ -157,29 +132,40 @@ class OpenAIServerEngine:
     def __init__(
         self,
         model: str,
-        base_url: str,
+        base_url: str | Sequence[str],
         api_key: str | None = None,
         max_concurrency: int = 16,
         max_retries: int = 5,
         timeout_s: float = 900.0,
         backoff_s: float = 1.0,
+        eject_after_failures: int = 3,
     ) -> None:
+        base_urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not base_urls or len(set(base_urls)) != len(base_urls):
+            raise ValueError(f"need at least one base_url and no repeats, got {base_urls}")
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         if max_retries < 0:
             raise ValueError(f"max_retries must not be negative, got {max_retries}")
+        if eject_after_failures < 1:
+            raise ValueError(f"eject_after_failures must be at least 1, got {eject_after_failures}")
         self.model = model
-        self.base_url = base_url
+        self.base_urls = base_urls
+        self.base_url = base_urls[0]
         # vLLM ignores the key unless started with --api-key, but the client insists on having one.
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
-        self.max_concurrency = max_concurrency
+        self.max_concurrency = max_concurrency  # per endpoint
         self.max_retries = max_retries
         self.timeout_s = timeout_s
         self.backoff_s = backoff_s
+        self.eject_after_failures = eject_after_failures
         self._jitter = random.Random()
+        self._last_pool: EndpointPool | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {
+        """The settings; with several endpoints also their list, and after a run each one's standing.
+        One endpoint reads exactly as before failover existed, so older manifests compare equal."""
+        description: dict[str, Any] = {
             "engine": self.name,
             "model": self.model,
             "base_url": self.base_url,
@@ -188,6 +174,12 @@ class OpenAIServerEngine:
             "timeout_s": self.timeout_s,
             "backoff_s": self.backoff_s,
         }
+        if len(self.base_urls) > 1:
+            description["base_urls"] = list(self.base_urls)
+            description["eject_after_failures"] = self.eject_after_failures
+        if self._last_pool is not None:
+            description["endpoints"] = self._last_pool.summary()
+        return description
 
     def generate(self, requests: Sequence[Request]) -> Generator[Response, None, None]:
         """Yield one Response per request as each completes; closing early cancels the rest."""
@@ -212,35 +204,30 @@ class OpenAIServerEngine:
             background.join(_THREAD_JOIN_S)
 
     async def _answer_all(self, requests: Sequence[Request], results: queue.Queue[Any]) -> None:
-        todo = iter(requests)  # shared by the workers; asyncio is single-threaded, so no lock
+        pool = self._last_pool = EndpointPool(self.base_urls, self.eject_after_failures)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = {url: await stack.enter_async_context(self._client(url)) for url in self.base_urls}
+
+            async def answer_on(endpoint: Endpoint, request: Request) -> Response | None:
+                return await self._answer(pool, endpoint, clients[endpoint.base_url], request)
+
+            # A fixed pool of workers per endpoint bounds its concurrency like a semaphore would, without
+            # creating a task per request up front for runs of many thousands of items.
+            workers_each = min(self.max_concurrency, len(requests))
+            await answer_all(pool, requests, workers_each, answer_on, results.put)
+
+    def _client(self, base_url: str) -> openai.AsyncOpenAI:
         # A short connect timeout: an unreachable host should cost seconds per try, not timeout_s.
         timeout = openai.Timeout(self.timeout_s, connect=min(self.timeout_s, CONNECT_TIMEOUT_S))
-        async with openai.AsyncOpenAI(
-            base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=timeout
-        ) as client:
+        return openai.AsyncOpenAI(base_url=base_url, api_key=self._api_key, max_retries=0, timeout=timeout)
 
-            async def worker() -> None:
-                for request in todo:
-                    try:
-                        response = await self._answer(client, request)
-                    except Exception as exc:  # a bug here must not lose other requests
-                        response = Response(sample_id=request.sample_id, text="", error=describe_error(exc))
-                    results.put(response)
-
-            # A fixed pool of workers bounds concurrency like a semaphore would, without creating a
-            # task per request up front for runs of many thousands of items.
-            workers = min(self.max_concurrency, len(requests))
-            await asyncio.gather(*(worker() for _ in range(workers)))
-
-    async def _answer(self, client: openai.AsyncOpenAI, request: Request) -> Response:
-        try:
-            # File reads and base64 of large images stay off the event loop.
-            messages: Any = await asyncio.to_thread(chat_messages, request.messages)
-            body = request_body(request)
-        except UnsupportedMediaError as exc:
-            return Response(sample_id=request.sample_id, text="", error=str(exc))
-        except (OSError, ValueError) as exc:
-            return Response(sample_id=request.sample_id, text="", error=f"unreadable media: {exc}")
+    async def _answer(self, pool: EndpointPool, endpoint: Endpoint, client: openai.AsyncOpenAI,
+                      request: Request) -> Response | None:
+        """The request's answer or final error from this endpoint; None when a failure ejected it."""
+        prepared = await _prepared(request)
+        if isinstance(prepared, Response):
+            return prepared
+        messages, body = prepared
         attempt = 0
         while True:
             started = time.perf_counter()
@@ -248,21 +235,28 @@ class OpenAIServerEngine:
                 completion = checked_completion(
                     await client.chat.completions.create(model=self.model, messages=messages, **body))
             except Exception as exc:  # every failure becomes this request's error
+                if is_endpoint_fault(exc) and pool.record_fault(endpoint, describe_error(exc)):
+                    return None
                 if not is_retryable(exc) or attempt >= self.max_retries:
                     tries = f" after {attempt + 1} attempts" if attempt else ""
                     return Response(sample_id=request.sample_id, text="", error=describe_error(exc) + tries)
-                await asyncio.sleep(self._backoff(attempt, exc))
+                await asyncio.sleep(backoff_delay(self.backoff_s, attempt, exc, self._jitter))
                 attempt += 1
                 continue
+            pool.record_success(endpoint)
             return _to_response(request.sample_id, completion, time.perf_counter() - started)
 
-    def _backoff(self, attempt: int, error: Exception) -> float:
-        """Exponential backoff with jitter, never shorter than the server's Retry-After."""
-        delay = self.backoff_s * 2.0**attempt * self._jitter.uniform(0.5, 1.5)
-        hint = retry_after_s(error)
-        if hint is not None:
-            delay = max(delay, hint)
-        return min(delay, MAX_BACKOFF_S)
+
+async def _prepared(request: Request) -> tuple[Any, dict[str, Any]] | Response:
+    """The request's chat messages and body, or its error when its media cannot be sent."""
+    try:
+        # File reads and base64 of large images stay off the event loop.
+        messages: Any = await asyncio.to_thread(chat_messages, request.messages)
+        return messages, request_body(request)
+    except UnsupportedMediaError as exc:
+        return Response(sample_id=request.sample_id, text="", error=str(exc))
+    except (OSError, ValueError) as exc:
+        return Response(sample_id=request.sample_id, text="", error=f"unreadable media: {exc}")
 
 
 def _to_response(sample_id: str, completion: Any, latency_s: float) -> Response:
