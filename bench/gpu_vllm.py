@@ -2,9 +2,9 @@
 
     python bench/gpu_vllm.py [--items 512] [--max-tokens 64] [--rounds 2] [--load-format dummy]
 
-Needs a CUDA GPU, torch, transformers and vLLM; nothing is downloaded. The script builds a tiny Qwen2-VL
-on disk (a config a few MB large, random weights, a byte-level BPE tokenizer trained here on the fixture's
-prompts, Qwen2-VL's image processor and a chat template written here), and loads it in vLLM once
+Needs a CUDA GPU, torch, transformers and vLLM; nothing is downloaded. The script builds the test suite's
+tiny Qwen2-VL or Qwen3-VL (`--kind`; tests/tiny_qwen.py: a small config, random weights, a locally trained
+BPE tokenizer with Qwen's special tokens, our chat template, the processor configs) and loads it in vLLM once
 (`--load-format dummy` by default: vLLM fills the weights itself; `auto` reads the saved ones). Both paths
 share that one `LLM`, so the ratio is the harness's own cost:
 
@@ -38,20 +38,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-                  "<|image_pad|>", "<|video_pad|>"]
-# Written here after Qwen2-VL's template: image and video parts become their pad token between the
-# vision markers (vLLM's processor expands each pad to the image's patch count).
-CHAT_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
-    "{% for part in message['content'] %}"
-    "{% if part['type'] == 'image' or 'image' in part or 'image_url' in part %}"
-    "<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif part['type'] == 'video' or 'video' in part %}<|vision_start|><|video_pad|><|vision_end|>"
-    "{% elif 'text' in part %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
+from tiny_qwen import KINDS, build_tiny_model  # noqa: E402  (the test suite's tiny model, after the path)
 
 
 def missing_requirements() -> str | None:
@@ -67,81 +54,6 @@ def missing_requirements() -> str | None:
     if shutil.which("nvidia-smi") is None:
         return "nvidia-smi is not on PATH (needed to sample GPU utilisation)"
     return None
-
-
-def train_tokenizer(texts: list[str]) -> Any:
-    """A byte-level BPE tokenizer learnt from `texts`, with Qwen's special tokens, as a transformers one."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    core = Tokenizer(models.BPE())
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=2048, special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    core.train_from_iterator(texts, trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>",
-                                        pad_token="<|endoftext|>", unk_token=None)
-    tokenizer.chat_template = CHAT_TEMPLATE
-    return tokenizer
-
-
-def qwen2_vl_config(tokenizer: Any) -> Any:
-    """A Qwen2-VL config of a few million parameters whose special-token ids are the tokenizer's."""
-    from transformers import Qwen2VLConfig
-
-    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in (
-        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
-        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
-    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    text = {"vocab_size": 64 * (len(tokenizer) // 64 + 1), "hidden_size": 128, "intermediate_size": 256,
-            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-            "max_position_embeddings": 8192, "rope_theta": 1_000_000.0, "bos_token_id": eos,
-            "eos_token_id": eos, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
-            "rope_scaling": {"type": "mrope", "rope_type": "default", "mrope_section": [4, 6, 6]},
-            "rope_parameters": {"rope_type": "default", "rope_theta": 1_000_000.0,
-                                "mrope_section": [4, 6, 6]}}
-    vision = {"depth": 2, "embed_dim": 64, "hidden_size": 128, "num_heads": 4, "mlp_ratio": 2,
-              "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "in_channels": 3}
-    config = Qwen2VLConfig(text_config=text, vision_config=vision, **ids)
-    if getattr(config, "text_config", config).hidden_size != text["hidden_size"]:
-        config = Qwen2VLConfig(**text, vision_config=vision, **ids)  # transformers before text_config
-    for key, value in text.items():
-        setattr(config, key, value)  # vLLM versions read these at the top level, others in text_config
-    config.architectures = ["Qwen2VLForConditionalGeneration"]
-    return config
-
-
-def build_tiny_model(directory: Path, prompts: list[str]) -> Path:
-    """Config, random weights, tokenizer and processor of a tiny Qwen2-VL, saved for vLLM to load."""
-    import torch
-    from transformers import (
-        GenerationConfig,
-        Qwen2VLForConditionalGeneration,
-        Qwen2VLImageProcessor,
-        Qwen2VLProcessor,
-    )
-
-    tokenizer = train_tokenizer(prompts * 4)
-    config = qwen2_vl_config(tokenizer)
-    torch.manual_seed(0)
-    model = Qwen2VLForConditionalGeneration(config).to(torch.bfloat16)
-    model.save_pretrained(directory, safe_serialization=True)
-    eos = config.eos_token_id
-    GenerationConfig(bos_token_id=eos, eos_token_id=eos, pad_token_id=eos).save_pretrained(directory)
-    images = Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=28 * 28 * 1280, patch_size=14,
-                                   merge_size=2, temporal_patch_size=2)
-    parts: dict[str, Any] = {"image_processor": images, "tokenizer": tokenizer,
-                             "chat_template": CHAT_TEMPLATE}
-    try:  # transformers >= 4.52 wants a video processor, which needs torchvision (vLLM brings it)
-        from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
-
-        parts["video_processor"] = Qwen2VLVideoProcessor()
-    except ImportError:
-        pass
-    Qwen2VLProcessor(**parts).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
 
 
 @contextmanager
@@ -177,7 +89,7 @@ def fixture_requests(items: int, scratch: Path, model_dir: Path, max_tokens: int
     datasets.disable_progress_bars()
     write_hub_parquet(scratch / "mathvision", "test", mathvision_rows(items))
     options = RunOptions(task="mathvision", model=str(model_dir), data_dir=scratch / "mathvision",
-                         output_dir=scratch / "results", show_progress=False,
+                         output_dir=scratch / "results", show_progress=False, engine="vllm",
                          sampling_overrides={"max_tokens": max_tokens, "temperature": 0.0, "seed": 0})
     prepared = prepare(options)
     return build_requests(prepared, prepared.samples)
@@ -238,11 +150,8 @@ def load_llm(model_dir: Path, load_format: str) -> tuple[Any, Any]:
 def compare(args: argparse.Namespace, scratch: Path) -> None:
     from vlmeval.engines.vllm_offline import VLLMApi, VLLMOfflineEngine
 
-    model_dir = scratch / "tiny-qwen2-vl"
-    model_dir.mkdir()
+    model_dir = build_tiny_model(args.kind, scratch / f"tiny-{args.kind}")
     requests = fixture_requests(args.items, scratch, model_dir, args.max_tokens)
-    prompts = [part.text for r in requests for part in r.messages[0].content if hasattr(part, "text")]
-    build_tiny_model(model_dir, prompts)
     vllm, llm = load_llm(model_dir, args.load_format)
     shared = VLLMApi(llm_class=lambda **_: llm, sampling_params_class=vllm.SamplingParams,
                      version=getattr(vllm, "__version__", None))
@@ -280,12 +189,13 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--load-format", default="dummy", choices=["dummy", "auto"])
+    parser.add_argument("--kind", default="qwen2-vl", choices=list(KINDS))
     parser.add_argument("--build-only", type=Path, default=None,
                         help="only build the tiny model into this folder (needs torch and transformers)")
     args = parser.parse_args()
     if args.build_only is not None:
         args.build_only.mkdir(parents=True, exist_ok=True)
-        print(build_tiny_model(args.build_only, [CHAT_TEMPLATE, __doc__ or ""]))
+        print(build_tiny_model(args.kind, args.build_only))
         return
     problem = missing_requirements()
     if problem is not None:
