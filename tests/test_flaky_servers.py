@@ -105,7 +105,7 @@ def check_server_saw_the_plan(server: FlakyServer, prompts: int) -> dict[str, st
 
 def use_engine_of(server: FlakyServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI has no flags for the engine's timeout, retries and backoff: build it here, with short ones."""
-    def build(model: Any, options: Any) -> OpenAIServerEngine:
+    def build(model: Any, options: Any, parallel: Any = None) -> OpenAIServerEngine:
         return OpenAIServerEngine("flaky", server.base_url, max_concurrency=CONCURRENCY,
                                   max_retries=MAX_RETRIES, timeout_s=TIMEOUT_S, backoff_s=0.01)
 

@@ -207,7 +207,7 @@ def _untagged(response: Response) -> tuple[int, Response]:
 
 
 def engine_label(engine: Engine) -> str:
-    """What the store records as each answer's producer, e.g. `vllm-offline`, `data-parallel(vllm-offline)`."""
+    """The producer the store records on each answer: `vllm-offline`, `data-parallel(vllm-offline)`."""
     name = str(getattr(engine, "name", type(engine).__name__))
     worker = engine.describe().get("worker")
     if isinstance(worker, dict) and worker.get("engine"):
@@ -258,6 +258,7 @@ def run_many(options: Sequence[RunOptions], engine: Engine | None = None) -> lis
     results = []
     for option, prepared, counts in zip(options, prepared_runs, all_counts, strict=True):
         prepared.manifest["generation"] = {**counts, "finished_at": time.time()}
+        prepared.manifest["engine"] = engine.describe()  # now with what the run measured (per endpoint)
         prepared.manifest["engines_used"] = prepared.store.engines_used()
         prepared.store.write_manifest(prepared.manifest)
         metrics = score_store(prepared.store, prepared.task, prepared.samples, prepared.model.thinking,

@@ -19,13 +19,7 @@ from typing import Any
 
 import openai
 
-from vlmeval.engines.openai_server import (
-    MAX_BACKOFF_S,
-    checked_completion,
-    describe_error,
-    is_retryable,
-    retry_after_s,
-)
+from vlmeval.engines.retry import backoff_delay, checked_completion, describe_error, is_retryable
 
 _CONNECT_TIMEOUT_S = 10.0
 
@@ -105,15 +99,10 @@ class JudgeClient:
             except Exception as exc:  # every failure becomes this call's error, after the retries
                 if not is_retryable(exc) or attempt >= self.max_retries:
                     return JudgeReply(call.key, "", error=describe_error(exc), attempts=attempt + 1)
-                await asyncio.sleep(self._backoff(attempt, exc))
+                await asyncio.sleep(backoff_delay(self.backoff_s, attempt, exc, self._jitter))
                 attempt += 1
                 continue
             return _reply(call.key, completion, attempt + 1)
-
-    def _backoff(self, attempt: int, error: Exception) -> float:
-        delay = self.backoff_s * 2.0**attempt * self._jitter.uniform(0.5, 1.5)
-        hint = retry_after_s(error)
-        return min(max(delay, hint or 0.0), MAX_BACKOFF_S)
 
 
 def _reply(key: str, completion: Any, attempts: int) -> JudgeReply:
