@@ -21,24 +21,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import time
 from typing import Any
 
+from fake_http import ANSWER, FakeHttpEndpoint
+
 from vlmeval.engines.openai_server import OpenAIServerEngine
 from vlmeval.types import Message, Request, Sampling, TextPart
 
-ANSWER = json.dumps({
-    "id": "cmpl-bench", "object": "chat.completion", "created": 0, "model": "fake",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "The answer is 4."},
-                 "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-}).encode()
 UNWELL = b'{"error": {"message": "unwell", "type": "server_error"}}'
 
 
-class FakeEndpoint:
+class FakeEndpoint(FakeHttpEndpoint):
     """Answers every POST after `latency_s` (503 at once when `dead`); counts requests and peak in flight."""
 
     def __init__(self, latency_s: float, dead: bool = False) -> None:
@@ -47,21 +42,7 @@ class FakeEndpoint:
         self.in_flight = 0
         self.peak = 0
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                fields = (line.partition(":") for line in head.decode("latin-1").split("\r\n")[1:])
-                headers = {key.strip().lower(): value.strip() for key, _, value in fields}
-                await reader.readexactly(int(headers.get("content-length", "0")))
-                status, body = await self.respond()
-                writer.write(b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                             % (status, len(body), body))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    async def respond(self) -> tuple[bytes, bytes]:
+    async def respond(self, request_line: str) -> tuple[bytes, bytes]:
         if self.dead:
             return b"503 Service Unavailable", UNWELL
         self.in_flight += 1

@@ -23,16 +23,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from fake_http import ANSWER, FakeHttpEndpoint
+
 from vlmeval.engines.openai_server import OpenAIServerEngine, chat_messages, request_body
 from vlmeval.runner import RunOptions, build_requests, prepare
 from vlmeval.types import Request
-
-ANSWER = json.dumps({
-    "id": "cmpl-bench", "object": "chat.completion", "created": 0, "model": "fake",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "The answer is 4."},
-                 "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-}).encode()
 
 
 def write_fixture(data_dir: Path, items: int) -> None:
@@ -45,7 +40,7 @@ def write_fixture(data_dir: Path, items: int) -> None:
     write_hub_parquet(data_dir, "test", mathvision_rows(items))
 
 
-class FixedLatencyServer:
+class FixedLatencyServer(FakeHttpEndpoint):
     """Answers every POST after `latency_s`; GET /stats returns and resets {requests, peak_in_flight}."""
 
     def __init__(self, latency_s: float) -> None:
@@ -54,32 +49,17 @@ class FixedLatencyServer:
         self.peak = 0
         self.requests = 0
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, *header_lines = head.decode("latin-1").split("\r\n")
-                fields = (line.partition(":") for line in header_lines)
-                headers = {k.strip().lower(): v.strip() for k, _, v in fields}
-                await reader.readexactly(int(headers.get("content-length", "0")))
-                body = await self.respond(request_line)
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    async def respond(self, request_line: str) -> bytes:
+    async def respond(self, request_line: str) -> tuple[bytes, bytes]:
         if request_line.startswith("GET /stats"):
             stats = {"requests": self.requests, "peak_in_flight": self.peak}
             self.requests = self.peak = 0
-            return json.dumps(stats).encode()
+            return b"200 OK", json.dumps(stats).encode()
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         await asyncio.sleep(self.latency_s)
         self.in_flight -= 1
         self.requests += 1
-        return ANSWER
+        return b"200 OK", ANSWER
 
 
 def serve(latency_s: float, port_out: Any) -> None:

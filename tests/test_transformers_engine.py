@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,10 @@ torch = pytest.importorskip("torch", reason="the transformers engine needs torch
 pytest.importorskip("transformers", reason="the transformers engine needs transformers (same extra)")
 
 from conftest import make_png  # noqa: E402
+from test_video_pipeline import clip_sample, says_yes  # noqa: E402
 from tiny_qwen import build_tiny_model  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
-from video_fixtures import read_index, write_video  # noqa: E402
+from video_fixtures import read_index, write_clip_folder  # noqa: E402
 
 from vlmeval.cli import app  # noqa: E402
 from vlmeval.engines.hf_loading import load_model  # noqa: E402
@@ -29,11 +29,9 @@ from vlmeval.task import DataSource, Task  # noqa: E402
 from vlmeval.types import (  # noqa: E402
     ImagePart,
     ImageRef,
-    ItemScore,
     MediaLimits,
     Message,
     Request,
-    Sample,
     Sampling,
     TextPart,
 )
@@ -105,14 +103,6 @@ def test_mathvision_run_stores_and_scores_answers(kind: str, tiny_models: dict[s
         assert call["generation_config"].max_new_tokens == 6
 
 
-def clip_sample(row: Mapping[str, Any]) -> Sample:
-    return Sample(str(row["id"]), "yes", {"question": row["question"], "options": []}, (row["video"],), {})
-
-
-def says_yes(answer: str, target: str, fields: Mapping[str, Any]) -> ItemScore:
-    return ItemScore(float(answer == target))
-
-
 register_task(Task(
     name="toy-video-hf", description="", default_split="test", template="mathvision", to_sample=clip_sample,
     score=says_yes, frame_policy=FramePolicy(fps=2.0, max_frames=8, max_tokens_per_frame=64),
@@ -121,14 +111,7 @@ register_task(Task(
 
 @pytest.fixture
 def clips(tmp_path: Path) -> Path:
-    folder = tmp_path / "clips"
-    (folder / "videos").mkdir(parents=True)
-    rows = []
-    for index, frames in enumerate((30, 45)):
-        write_video(folder / "videos" / f"{index}.mp4", frames, fps=10, size=(64, 48))
-        rows.append({"id": index, "question": f"clip {index}?", "video": f"videos/{index}.mp4"})
-    (folder / "test.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return folder
+    return write_clip_folder(tmp_path / "clips", (30, 45))
 
 
 def expected_video_tokens(kind: str, processor: Any, frames: Any) -> tuple[int, int, int]:

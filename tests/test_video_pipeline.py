@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from video_fixtures import read_index, write_video
+from video_fixtures import read_index, write_clip_folder, write_video
 
 from vlmeval.engines.openai_server import chat_messages, request_body
 from vlmeval.engines.scripted import ScriptedEngine
@@ -42,14 +42,7 @@ register_task(Task(
 
 @pytest.fixture
 def clips(tmp_path: Path) -> Path:
-    folder = tmp_path / "clips"
-    (folder / "videos").mkdir(parents=True)
-    rows = []
-    for index, frames in enumerate((30, 45, 60)):
-        write_video(folder / "videos" / f"{index}.mp4", frames, fps=10, size=(64, 48))
-        rows.append({"id": index, "question": f"clip {index}?", "video": f"videos/{index}.mp4"})
-    (folder / "test.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return folder
+    return write_clip_folder(tmp_path / "clips", (30, 45, 60))
 
 
 def run_clips(folder: Path, out: Path, cache: Path, seen: list[Request] | None = None,

@@ -7,6 +7,7 @@ block's inner half, far from the edges where codecs and resizing smear.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from fractions import Fraction
@@ -128,3 +129,15 @@ def write_without_frame_count(path: Path, n_frames: int, fps: Fraction | int = 2
 def indices_of(frames: Sequence[np.ndarray]) -> list[int]:
     return [read_index(frame) for frame in frames]
 
+
+
+def write_clip_folder(folder: Path, frame_counts: Sequence[int]) -> Path:
+    """A local video dataset: `videos/<i>.mp4` of the given lengths (10 fps, 64x48) and `test.jsonl` rows
+    {id, question, video} pointing at them."""
+    (folder / "videos").mkdir(parents=True)
+    rows = []
+    for index, frames in enumerate(frame_counts):
+        write_video(folder / "videos" / f"{index}.mp4", frames, fps=10, size=(64, 48))
+        rows.append({"id": index, "question": f"clip {index}?", "video": f"videos/{index}.mp4"})
+    (folder / "test.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return folder
