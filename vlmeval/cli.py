@@ -120,12 +120,15 @@ def list_(what: Annotated[str, typer.Argument(help="tasks, models or suites")]) 
             table.add_row(task.name, splits, task.metric, dataset, task.description)
     elif what == "models":
         table = Table(box=box.SIMPLE)
-        for column in ("preset", "T", "top_p", "top_k", "presence", "max tokens", "thinking"):
+        for column in ("preset", "T", "top_p", "top_k", "presence", "max tokens", "thinking", "GPUs"):
             table.add_column(column, no_wrap=column == "preset")
         for preset in PRESETS.values():
             s = preset.sampling
+            args = preset.engine_args
+            experts = " EP" if args.get("enable_expert_parallel") else ""
+            gpus = f"{args.get('tensor_parallel_size', 1)}{experts}"
             table.add_row(preset.name, str(s.temperature), str(s.top_p), str(s.top_k),
-                          str(s.presence_penalty), str(s.max_tokens), "yes" if preset.thinking else "")
+                          str(s.presence_penalty), str(s.max_tokens), "yes" if preset.thinking else "", gpus)
     elif what == "suites":
         table = _suites_table()
     else:
