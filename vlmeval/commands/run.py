@@ -84,6 +84,10 @@ def run(
         results = run_many(runs)
     except USER_ERRORS as exc:
         fail(str(exc))
+    print_results(results)
+
+
+def print_results(results: list[dict[str, Any]]) -> None:
     for result in results:
         generation = result["generation"]
         console.print(f"run: {result['run_dir']}  (asked {generation['requested']}, "
