@@ -1,6 +1,7 @@
 """The OpenAI-compatible server engine over several endpoints of different speeds, against the ideal.
 
     python bench/multi_endpoint.py [--latency-ms 20 40 60 80] [--concurrency 8] [--requests 400 2000]
+                                   [--suite-items 500]
 
 Fake endpoints (asyncio HTTP/1.1 servers with keep-alive, all in one child process, so they add no queueing
 of their own) answer every request after their own fixed latency. With per-endpoint concurrency C, endpoint
@@ -22,8 +23,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fake_http import ANSWER, FakeHttpEndpoint
 
@@ -98,11 +104,46 @@ def report(label: str, count: int, ideal: float, cap: float, outcome: tuple[floa
           f"{shares}  peaks {peaks}  ejected {ejected or '-'}")
 
 
+SUITE = ("mathvision", "mathvision-judged")
+
+
+def measure_suite(urls: list[str], items: int, concurrency: int, scratch: Path) -> tuple[float, int, int]:
+    """(wall s, requests, errors) of the runner's one generate call for a two-task suite on the MathVision
+    fixture (prompt + one PNG per item), both tasks' items through one engine over all the endpoints."""
+    import datasets
+    from conftest import mathvision_rows, write_hub_parquet
+
+    from vlmeval.engines.factory import ServerOptions, build_engine
+    from vlmeval.runner import RunOptions, generate_many, prepare
+
+    datasets.disable_progress_bars()
+    data_dir = scratch / "mathvision"
+    write_hub_parquet(data_dir, "test", mathvision_rows(items))
+    model = "openai:" + ",".join(urls) + "#qwen3-vl-2b-instruct"
+    runs = [prepare(RunOptions(task=task, model=model, data_dir=data_dir, output_dir=scratch / "results",
+                               show_progress=False)) for task in SUITE]
+    engine = build_engine(runs[0].model, ServerOptions(api_key_env="NONE", concurrency=concurrency))
+    started = time.perf_counter()
+    counts = generate_many(runs, engine, show_progress=False)
+    wall = time.perf_counter() - started
+    return wall, sum(c["requested"] for c in counts), sum(c["errors"] for c in counts)
+
+
+def report_suite(urls: list[str], items: int, concurrency: int, throughputs: list[float]) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        wall, requests, errors = measure_suite(urls, items, concurrency, Path(scratch))
+    ideal = requests / sum(throughputs)
+    print(f"suite {'+'.join(SUITE)} through the runner ({items} fixture items each, images as data URLs): "
+          f"{requests} requests, ideal {ideal:.3f} s, wall {wall:.3f} s, wall/ideal {wall / ideal:.3f}, "
+          f"errors {errors}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[20.0, 40.0, 60.0, 80.0])
     parser.add_argument("--concurrency", type=int, default=8, help="per endpoint")
     parser.add_argument("--requests", type=int, nargs="+", default=[400, 2000])
+    parser.add_argument("--suite-items", type=int, default=500, help="items per task of the suite row")
     args = parser.parse_args()
     latencies = [ms / 1000 for ms in args.latency_ms]
     throughputs = [args.concurrency / latency for latency in latencies]
@@ -136,6 +177,7 @@ def main() -> None:
                    peaks())
             report("+1 dead", count, ideal, cap, measure([*live, dead], requests, args.concurrency),
                    [*throughputs, 0.0], peaks())
+        report_suite(live, args.suite_items, args.concurrency, throughputs)
     finally:
         server.terminate()
         server.join(5)
