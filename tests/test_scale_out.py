@@ -58,8 +58,12 @@ def test_several_tasks_share_one_engine_and_write_one_run_each(
 
     monkeypatch.setattr("vlmeval.runner.build_engine", build)
     out = tmp_path / "results"
+    copies = tmp_path / "copies"  # one folder of local copies: by task name, or by hub id
+    (copies / "org").mkdir(parents=True)
+    (copies / "toy-mathvision").symlink_to(mathvision_dir)
+    (copies / "org" / "toy-b").symlink_to(mathvision_dir)
     code, output = invoke("run", "--task", BOTH, "--model", "qwen3-vl-2b-instruct",
-                          "--data-dir", mathvision_dir, "--output-dir", out, "--no-progress",
+                          "--data-dir", copies, "--output-dir", out, "--no-progress",
                           "--score-workers", "1")
     assert code == 0, output
     assert len(engines) == 1 and engines[0].generate_calls == [24]
@@ -72,8 +76,9 @@ def test_several_tasks_share_one_engine_and_write_one_run_each(
         assert sorted(int(r["id"]) for r in records) == list(range(1, 13))  # ids untagged again
         assert {r["engine"] for r in records} == {"scripted"}
         assert json.loads((run / "metrics.json").read_text())["overall"]["mean"] == 1.0
+        assert manifest["data_dir"] == str(mathvision_dir.resolve())  # found through copies/<task or hub id>
     code, output = invoke("run", "--task", BOTH, "--model", "qwen3-vl-2b-instruct",
-                          "--data-dir", mathvision_dir, "--output-dir", out, "--no-progress")
+                          "--data-dir", copies, "--output-dir", out, "--no-progress")
     assert code == 0 and engines[-1].generate_calls == []  # everything already answered
 
 
@@ -173,3 +178,12 @@ def test_data_parallel_engines_get_the_preset_s_device_slices(monkeypatch: pytes
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2")
     with pytest.raises(factory.EngineUnavailableError, match="needs 8 devices"):
         factory.build_engine(spec, factory.ServerOptions(), ParallelOptions(data_parallel=4))
+
+
+def test_a_multi_task_run_names_every_task_that_cannot_start(mathvision_dir: Path, tmp_path: Path) -> None:
+    code, output = invoke("run", "--task", f"{BOTH},no-such-task", "--model", "qwen3-vl-2b-instruct",
+                          "--data-dir", tmp_path / "missing", "--output-dir", tmp_path / "out")
+    assert code == 2 and "Traceback" not in output
+    assert "3 of 3 tasks cannot start" in output
+    for task in ("toy-mathvision:", "toy-mathvision-b:", "no-such-task: unknown task"):
+        assert task in output

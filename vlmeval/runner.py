@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vlmeval.data import load_samples
+from vlmeval.data import DataLoadError, load_samples
 from vlmeval.engines.base import Engine
 from vlmeval.engines.factory import (
     EngineChoice,
@@ -32,9 +32,9 @@ from vlmeval.judging.spec import JudgeSettings, missing_key_problem
 from vlmeval.manifest import environment, fingerprint
 from vlmeval.models.spec import NO_GENERATION, ModelSpec, resolve_model
 from vlmeval.progress import step
-from vlmeval.registry import get_task
+from vlmeval.registry import UnknownTaskError, get_task
 from vlmeval.store import ResponseAppender, RunStore
-from vlmeval.task import Task
+from vlmeval.task import Task, TaskOptionError
 from vlmeval.templates import template_hash
 from vlmeval.types import MediaLimits, Request, Response, Sample, VideoRef
 from vlmeval.video.types import FramePolicy
@@ -241,6 +241,25 @@ def run(options: RunOptions, engine: Engine | None = None) -> dict[str, Any]:
     return run_many([options], engine)[0]
 
 
+_TASK_PROBLEMS = (DataLoadError, UnknownTaskError, TaskOptionError, RunError)
+
+
+def prepare_all(options: Sequence[RunOptions]) -> list[PreparedRun]:
+    """Every task's run, or one error that names every task that cannot start (not just the first), so a
+    suite is fixed in one go before any model loads."""
+    if len(options) == 1:
+        return [prepare(options[0])]
+    prepared, problems = [], []
+    for option in options:
+        try:
+            prepared.append(prepare(option))
+        except _TASK_PROBLEMS as exc:
+            problems.append(f"{option.task}: {str(exc).strip(chr(34) + chr(39))}")
+    if problems:
+        raise RunError(f"{len(problems)} of {len(options)} tasks cannot start: " + "; ".join(problems))
+    return prepared
+
+
 def run_many(options: Sequence[RunOptions], engine: Engine | None = None) -> list[dict[str, Any]]:
     """Several tasks of one model through one engine (built once), one run folder per task."""
     if not options:
@@ -248,7 +267,7 @@ def run_many(options: Sequence[RunOptions], engine: Engine | None = None) -> lis
     models = {(o.model, o.engine, o.parallel) for o in options}
     if len(models) > 1:
         raise RunError("a multi-task run evaluates one model: every task must name the same --model")
-    prepared_runs = [prepare(option) for option in options]
+    prepared_runs = prepare_all(options)
     engine = engine or build_engine(prepared_runs[0].model, options[0].server, options[0].parallel)
     description = engine.describe()
     for prepared in prepared_runs:

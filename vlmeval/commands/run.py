@@ -34,7 +34,8 @@ def run(
     split: Annotated[str | None, Opt(help="Dataset split (default: the task's, or the suite's).")] = None,
     limit: Annotated[int | None, Opt(min=1, help="Only the first N items of each task.")] = None,
     output_dir: Annotated[Path, Opt(help="Where run folders go.")] = Path("results"),
-    data_dir: Annotated[Path | None, Opt(help="Local copy of the dataset (hub schema).")] = None,
+    data_dir: Annotated[Path | None, Opt(
+        help="Local copy of the dataset (hub schema); with several tasks, a folder of them.")] = None,
     resume: Annotated[bool, Opt(help="Require an earlier run with these settings.")] = False,
     fresh: Annotated[bool, Opt(help="Discard an earlier run with these settings.")] = False,
     max_tokens: Annotated[int | None, Opt(help="Override / set max output tokens.")] = None,
@@ -102,17 +103,32 @@ def task_runs(base: RunOptions, task: str | None, suite: str | None) -> list[Run
         fail("give either --task (one or a,b,c) or --suite")
     if task is not None:
         names = [name.strip() for name in task.split(",") if name.strip()]
-        return [dataclasses.replace(base, task=name) for name in names]
-    assert suite is not None
+        runs = [dataclasses.replace(base, task=name) for name in names]
+    else:
+        assert suite is not None
+        try:
+            loaded = load_suite(suite)
+        except SuiteError as exc:
+            fail(str(exc))
+        runs = [dataclasses.replace(base, task=entry.task, split=base.split or entry.split,
+                                    task_options={**entry.options, **base.task_options})
+                for entry in loaded.entries]
+    if len(runs) > 1 and base.data_dir is not None:
+        runs = [dataclasses.replace(run, data_dir=task_data_dir(base.data_dir, run.task)) for run in runs]
+    return runs
+
+
+def task_data_dir(root: Path, task: str) -> Path:
+    """With several tasks, --data-dir is a folder of local copies: ROOT/<task name>, or else ROOT/<hub id>
+    (Org/Name), which tasks of one dataset share."""
+    from vlmeval.registry import UnknownTaskError, get_task
+
+    if (root / task).is_dir():
+        return root / task
     try:
-        loaded = load_suite(suite)
-    except SuiteError as exc:
-        fail(str(exc))
-    return [
-        dataclasses.replace(base, task=entry.task, split=base.split or entry.split,
-                            task_options={**entry.options, **base.task_options})
-        for entry in loaded.entries
-    ]
+        return root / get_task(task).source.hub_id
+    except UnknownTaskError:
+        return root / task  # the run then says the task is unknown
 
 
 def _say_engine(model: str, requested: EngineName) -> None:
