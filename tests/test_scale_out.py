@@ -89,6 +89,12 @@ def test_a_multi_task_run_needs_one_model(mathvision_dir: Path, tmp_path: Path) 
     second = RunOptions(task="toy-mathvision-b", model="qwen3-vl-4b-instruct", data_dir=mathvision_dir)
     with pytest.raises(RunError, match="one model"):
         run_many([first, second], ScriptedEngine(perfect))
+    replay = tmp_path / "answers.jsonl"
+    replay.write_text('{"id": "1", "response": "2"}\n')
+    both = [RunOptions(task=task, model=f"replay:{replay}", data_dir=mathvision_dir)
+            for task in BOTH.split(",")]
+    with pytest.raises(RunError, match="answers one task"):
+        run_many(both)
 
 
 def reference_tasks(source: str) -> set[tuple[str, str | None]]:

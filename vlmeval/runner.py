@@ -267,6 +267,8 @@ def run_many(options: Sequence[RunOptions], engine: Engine | None = None) -> lis
     models = {(o.model, o.engine, o.parallel) for o in options}
     if len(models) > 1:
         raise RunError("a multi-task run evaluates one model: every task must name the same --model")
+    if len(options) > 1 and options[0].model.startswith("replay:"):
+        raise RunError("a predictions file (replay:) answers one task: run each task on its own file")
     prepared_runs = prepare_all(options)
     engine = engine or build_engine(prepared_runs[0].model, options[0].server, options[0].parallel)
     description = engine.describe()
