@@ -193,3 +193,17 @@ def test_a_multi_task_run_names_every_task_that_cannot_start(mathvision_dir: Pat
     assert "3 of 3 tasks cannot start" in output
     for task in ("toy-mathvision:", "toy-mathvision-b:", "no-such-task: unknown task"):
         assert task in output
+
+
+def test_the_automatic_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vlmeval.engines import factory
+
+    monkeypatch.setattr(factory.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(factory, "_gpu_present", lambda: True)
+    assert factory.choose_local_engine("auto") == ("vllm", "auto: vLLM is installed and a GPU is present")
+    monkeypatch.setattr(factory, "_gpu_present", lambda: False)
+    assert factory.choose_local_engine("auto") == ("transformers", "auto: no NVIDIA GPU found")
+    assert factory.choose_local_engine("vllm") == ("vllm", "chosen with --engine")
+    monkeypatch.undo()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert factory._gpu_present() is False  # every device hidden
