@@ -110,15 +110,13 @@ SUITE = ("mathvision", "mathvision-judged")
 def measure_suite(urls: list[str], items: int, concurrency: int, scratch: Path) -> tuple[float, int, int]:
     """(wall s, requests, errors) of the runner's one generate call for a two-task suite on the MathVision
     fixture (prompt + one PNG per item), both tasks' items through one engine over all the endpoints."""
-    import datasets
-    from conftest import mathvision_rows, write_hub_parquet
+    from fixture import write_fixture
 
     from vlmeval.engines.factory import ServerOptions, build_engine
     from vlmeval.runner import RunOptions, generate_many, prepare
 
-    datasets.disable_progress_bars()
     data_dir = scratch / "mathvision"
-    write_hub_parquet(data_dir, "test", mathvision_rows(items))
+    write_fixture(data_dir, items)
     model = "openai:" + ",".join(urls) + "#qwen3-vl-2b-instruct"
     runs = [prepare(RunOptions(task=task, model=model, data_dir=data_dir, output_dir=scratch / "results",
                                show_progress=False)) for task in SUITE]

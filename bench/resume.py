@@ -22,28 +22,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from fixture import instant, write_fixture
+
 from vlmeval.engines.scripted import ScriptedEngine
 from vlmeval.evaluation import score_store
 from vlmeval.runner import RunOptions, prepare, run
-from vlmeval.types import Request, TextPart
 
 NEUTRAL_CWD = Path(__file__).resolve().parents[2]  # outside the checkout: the installed package, as users
-
-
-def instant(request: Request) -> str:
-    """The fixture's right answer ("What is 7 + 7?" -> 14), at once."""
-    text = next(p.text for p in request.messages[0].content if isinstance(p, TextPart))
-    return f"The answer is {2 * int(text.split('What is ')[1].split(' +')[0])}."
-
-
-def write_fixture(data_dir: Path, items: int) -> None:
-    """The MathVision-schema fixture of the tests (hub parquet, one PNG per item). Imported here, not at the
-    top, so the scoring workers (spawned: they import this script again) stay as light as in a real run."""
-    import datasets
-    from conftest import mathvision_rows, write_hub_parquet
-
-    datasets.disable_progress_bars()
-    write_hub_parquet(data_dir, "test", mathvision_rows(items))
 
 
 def timed_run(options: RunOptions) -> tuple[float, int, dict[str, Any]]:

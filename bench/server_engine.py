@@ -24,20 +24,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fake_http import ANSWER, FakeHttpEndpoint
+from fixture import write_fixture
 
 from vlmeval.engines.openai_server import OpenAIServerEngine, chat_messages, request_body
 from vlmeval.runner import RunOptions, build_requests, prepare
 from vlmeval.types import Request
-
-
-def write_fixture(data_dir: Path, items: int) -> None:
-    """The MathVision-schema fixture of the tests (hub parquet, one PNG per item). Imported here, not at the
-    top, so the scoring workers (spawned: they import this script again) stay as light as in a real run."""
-    import datasets
-    from conftest import mathvision_rows, write_hub_parquet
-
-    datasets.disable_progress_bars()
-    write_hub_parquet(data_dir, "test", mathvision_rows(items))
 
 
 class FixedLatencyServer(FakeHttpEndpoint):
